@@ -1,0 +1,41 @@
+"""The `handwriting` command: one subcommand per module in `handwriting.commands`.
+
+Exit codes: 0 success, 1 some input or step failed (reported), 2 bad usage.
+Every `HandwritingError` reaches the user as one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from handwriting.errors import HandwritingError
+
+__all__ = ["main", "build_parser"]
+
+COMMANDS = ["info", "prepare"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="handwriting", description="Offline online-handwriting recognizer.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"handwriting.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except HandwritingError as exc:
+        print(f"handwriting {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

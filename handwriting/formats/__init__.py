@@ -1,0 +1,84 @@
+"""Readers and writers for ink files; the reader is picked by content, then by suffix.
+
+`read_inks(path)` returns every ink in a file (InkML and UNIPEN files can hold many)
+and raises only `InkFormatError`, whatever the bytes. `expand_paths` turns command-line
+arguments (files, directories, globs) into the ink files to read.
+"""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+from types import ModuleType
+from typing import Iterable
+
+from handwriting.errors import InkFormatError
+from handwriting.formats import iamondb, inkml, jsonink, unipen
+from handwriting.ink import Ink
+
+__all__ = ["READERS", "WRITERS", "detect_format", "read_inks", "write_ink", "expand_paths", "INK_SUFFIXES"]
+
+READERS: dict[str, ModuleType] = {m.NAME: m for m in (inkml, iamondb, unipen, jsonink)}
+WRITERS = {"inkml": inkml.write, "json": jsonink.write}
+INK_SUFFIXES = tuple(sorted({s for m in READERS.values() for s in m.SUFFIXES}))
+_SNIFF_BYTES = 4096
+
+
+def detect_format(path: str | Path) -> str:
+    """The reader name for `path`: by its first bytes, else by its suffix."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InkFormatError(path, None, exc.strerror or str(exc)) from None
+    for name, module in READERS.items():
+        if module.sniff(head):
+            return name
+    for name, module in READERS.items():
+        if path.suffix.lower() in module.SUFFIXES:
+            return name
+    raise InkFormatError(path, None, "unknown ink format (expected InkML, IAM-OnDB XML, UNIPEN or JSON ink)")
+
+
+def read_inks(path: str | Path, fmt: str | None = None) -> list[Ink]:
+    """Every ink in `path`. Raises InkFormatError naming the file, the place and the reason."""
+    path = Path(path)
+    name = fmt or detect_format(path)
+    if name not in READERS:
+        raise InkFormatError(path, None, f"unknown format {name!r}; known: {', '.join(READERS)}")
+    try:
+        return READERS[name].read(path)
+    except InkFormatError:
+        raise
+    except RecursionError:
+        raise InkFormatError(path, None, "nesting too deep") from None
+    except MemoryError:
+        raise InkFormatError(path, None, "too large to read into memory") from None
+    except Exception as exc:  # a reader bug must still reach the user as one clear message
+        raise InkFormatError(path, None, f"unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def write_ink(inks: Ink | list[Ink], path: str | Path, fmt: str | None = None) -> None:
+    """Write one or many inks atomically; format from `fmt` or the suffix (.inkml / .json)."""
+    path = Path(path)
+    name = fmt or ("json" if path.suffix.lower() in (".json", ".ndjson", ".jsonl") else "inkml")
+    WRITERS[name]([inks] if isinstance(inks, Ink) else list(inks), path)
+
+
+def expand_paths(args: Iterable[str | Path]) -> list[Path]:
+    """Files named on a command line: directories are searched for ink files, globs expanded.
+
+    A name that matches nothing is kept, so that reading it reports the problem.
+    """
+    out: list[Path] = []
+    for arg in args:
+        arg = str(arg)
+        matches = sorted(glob.glob(arg, recursive=True)) if glob.has_magic(arg) else [arg]
+        for m in matches or [arg]:
+            p = Path(m)
+            if p.is_dir():
+                out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INK_SUFFIXES))
+            else:
+                out.append(p)
+    return out

@@ -1,0 +1,59 @@
+"""Shared helpers for the format readers: bounded file reading and safe XML parsing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from handwriting.errors import InkFormatError
+
+__all__ = ["MAX_FILE_BYTES", "read_limited", "parse_xml", "local_name", "to_float"]
+
+MAX_FILE_BYTES = 256 * 1024 * 1024
+
+
+def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `path`, or InkFormatError if it is missing, unreadable or too large."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > limit:
+            raise InkFormatError(p, None, f"file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit")
+        return p.read_bytes()
+    except InkFormatError:
+        raise
+    except IsADirectoryError:
+        raise InkFormatError(p, None, "is a directory, not a file") from None
+    except OSError as exc:
+        raise InkFormatError(p, None, exc.strerror or str(exc)) from None
+
+
+def parse_xml(data: bytes, path: str | Path) -> Element:
+    """Parse XML with entity expansion and external references forbidden."""
+    try:
+        return SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise InkFormatError(path, line, f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+    except DefusedXmlException as exc:
+        raise InkFormatError(path, None, f"unsafe XML refused ({type(exc).__name__})") from None
+    except (ValueError, RecursionError) as exc:
+        raise InkFormatError(path, None, f"malformed XML ({exc})") from None
+
+
+def local_name(tag: str) -> str:
+    """Tag without its `{namespace}`."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def to_float(text: str | None, path: str | Path, where: str) -> float:
+    try:
+        value = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InkFormatError(path, where, f"not a number: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise InkFormatError(path, where, f"not a finite number: {text!r}")
+    return value

@@ -1,0 +1,7 @@
+"""Placeholder, being written."""
+from handwriting.errors import InkFormatError
+NAME = "json"
+SUFFIXES = (".json",)
+def sniff(head): return False
+def read(path): raise InkFormatError(path, None, "format not supported yet")
+def write(inks, path): raise NotImplementedError
