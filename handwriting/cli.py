@@ -14,7 +14,7 @@ from handwriting.errors import HandwritingError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "prepare"]
+COMMANDS = ["info", "prepare", "train"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,7 +16,7 @@ from handwriting.errors import InkFormatError
 from handwriting.formats import iamondb, inkml, jsonink, unipen
 from handwriting.ink import Ink
 
-__all__ = ["READERS", "WRITERS", "detect_format", "read_inks", "write_ink", "expand_paths", "INK_SUFFIXES"]
+__all__ = ["READERS", "WRITERS", "detect_format", "read_inks", "read_items", "write_ink", "expand_paths", "INK_SUFFIXES"]
 
 READERS: dict[str, ModuleType] = {m.NAME: m for m in (inkml, iamondb, unipen, jsonink)}
 WRITERS = {"inkml": inkml.write, "json": jsonink.write}
@@ -43,12 +43,23 @@ def detect_format(path: str | Path) -> str:
 
 def read_inks(path: str | Path, fmt: str | None = None) -> list[Ink]:
     """Every ink in `path`. Raises InkFormatError naming the file, the place and the reason."""
+    return _guarded(path, fmt, "read")
+
+
+def read_items(path: str | Path, fmt: str | None = None) -> list[Ink | InkFormatError]:
+    """Every item in `path`: an Ink, or the InkFormatError of an item that could not be built
+    (UNIPEN segments whose pen data is missing). Raises InkFormatError if the file itself fails."""
+    return _guarded(path, fmt, "read_items")
+
+
+def _guarded(path: str | Path, fmt: str | None, function: str) -> list:
     path = Path(path)
     name = fmt or detect_format(path)
     if name not in READERS:
         raise InkFormatError(path, None, f"unknown format {name!r}; known: {', '.join(READERS)}")
+    module = READERS[name]
     try:
-        return READERS[name].read(path)
+        return getattr(module, function, module.read)(path)
     except InkFormatError:
         raise
     except RecursionError:

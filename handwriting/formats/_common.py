@@ -1,4 +1,5 @@
-"""Shared helpers for the format readers: bounded file reading and safe XML parsing."""
+"""Shared helpers for the format readers and writers: bounded file reading, safe XML parsing,
+number formatting."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from defusedxml import DefusedXmlException
 
 from handwriting.errors import InkFormatError
 
-__all__ = ["MAX_FILE_BYTES", "read_limited", "parse_xml", "local_name", "to_float"]
+__all__ = ["MAX_FILE_BYTES", "read_limited", "parse_xml", "local_name", "to_float", "format_number"]
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
@@ -40,7 +41,7 @@ def parse_xml(data: bytes, path: str | Path) -> Element:
         raise InkFormatError(path, line, f"malformed XML ({exc.msg if hasattr(exc, 'msg') else exc})") from None
     except DefusedXmlException as exc:
         raise InkFormatError(path, None, f"unsafe XML refused ({type(exc).__name__})") from None
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, LookupError, RecursionError) as exc:  # LookupError: an unknown encoding
         raise InkFormatError(path, None, f"malformed XML ({exc})") from None
 
 
@@ -57,3 +58,9 @@ def to_float(text: str | None, path: str | Path, where: str) -> float:
     if value != value or value in (float("inf"), float("-inf")):
         raise InkFormatError(path, where, f"not a finite number: {text!r}")
     return value
+
+
+def format_number(value: float) -> str:
+    """The shortest text that reads back as the same float: `3` for 3.0, else `repr`."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text

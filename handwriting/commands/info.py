@@ -1,0 +1,89 @@
+"""`handwriting info FILE... [--json]`: what each ink file holds, one line per ink.
+
+A file that cannot be read gives one error record and the others are still read; a
+reader with `read_items` (UNIPEN) reports a bad segment as an error record of its own.
+Exit status 1 when there was any error record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from handwriting import formats
+from handwriting.errors import InkFormatError
+from handwriting.ink import Ink
+
+__all__ = ["register", "records"]
+
+PROGRESS_MIN_FILES = 20
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="list the inks in ink files, folders or globs", description=__doc__)
+    p.add_argument("files", nargs="+", metavar="FILE", help="ink file, folder (searched for ink files) or glob")
+    p.add_argument("--json", action="store_true", help="print one JSON object per ink instead of text")
+    p.set_defaults(run=_run)
+
+
+def records(path: Path) -> list[dict]:
+    """One record per ink or per error in `path` (the keys `info --json` prints)."""
+    fmt = None
+    try:
+        fmt = formats.detect_format(path)
+        items: list[Ink | InkFormatError] = formats.read_items(path, fmt)
+    except InkFormatError as exc:
+        return [_record(path, fmt, None, exc)]
+    return [_record(path, fmt, i, item) for i, item in enumerate(items)]
+
+
+def _record(path: Path, fmt: str | None, index: int | None, item: Ink | InkFormatError) -> dict:
+    ink = item if isinstance(item, Ink) else None
+    return {
+        "path": str(path),
+        "format": fmt,
+        "index": index,
+        "label": ink.label if ink else None,
+        "writer": ink.writer if ink else None,
+        "strokes": ink.num_strokes if ink else None,
+        "points": ink.num_points if ink else None,
+        "duration_ms": ink.duration_ms if ink else None,
+        "error": None if ink else str(item),
+    }
+
+
+def _text(record: dict) -> str:
+    if record["error"] is not None:
+        return f"error: {record['error']}"
+    parts = [
+        f"{record['path']}[{record['index']}]",
+        record["format"],
+        f"{record['strokes']} strokes",
+        f"{record['points']} points",
+        f"{record['duration_ms'] / 1000:.2f} s",
+    ]
+    if record["label"] is not None:
+        parts.append(json.dumps(record["label"], ensure_ascii=False))
+    return "  ".join(parts)
+
+
+def _run(args: argparse.Namespace) -> int:
+    paths = formats.expand_paths(args.files)
+    show_bar = sys.stderr.isatty() and len(paths) >= PROGRESS_MIN_FILES
+    inks = failures = 0
+    for path in tqdm(paths, unit="file", file=sys.stderr, disable=not show_bar, leave=False):
+        for record in records(path):
+            failed = record["error"] is not None
+            failures += failed
+            inks += not failed
+            if args.json:
+                tqdm.write(json.dumps(record), file=sys.stdout)
+            else:
+                tqdm.write(_text(record), file=sys.stderr if failed else sys.stdout)
+    if not args.json:
+        print(f"{len(paths)} files, {inks} inks, {failures} failures", file=sys.stderr)
+    return 1 if failures else 0

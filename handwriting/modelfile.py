@@ -1,0 +1,89 @@
+"""Loading a model file: an onnxruntime session plus the metadata recognition needs.
+
+A file that is missing, not ONNX, or lacks the metadata written by `handwriting.export`
+raises one `ModelError` naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+import onnxruntime as ort
+
+from handwriting.alphabet import Alphabet
+from handwriting.errors import ModelError
+from handwriting.preprocess import PreprocessConfig
+
+__all__ = ["ModelFile", "load_model_file", "default_model_path", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+REQUIRED_KEYS = ("format_version", "alphabet", "preprocess", "model_config")
+DEFAULT_MODEL_NAME = "handwriting-en.onnx"
+
+
+def default_model_path() -> Path:
+    """`$HANDWRITING_MODEL`, else the model shipped in `models/`."""
+    env = os.environ.get("HANDWRITING_MODEL")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    path: Path
+    session: ort.InferenceSession
+    alphabet: Alphabet
+    preprocess: PreprocessConfig
+    config: dict
+    metadata: dict[str, str]
+    proto: onnx.ModelProto
+
+    @property
+    def layers(self) -> int:
+        return int(self.config["layers"])
+
+    @property
+    def hidden(self) -> int:
+        return int(self.config["hidden"])
+
+    @property
+    def training(self) -> dict:
+        return json.loads(self.metadata.get("training") or "{}")
+
+
+def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(path, "model file not found")
+    try:
+        proto = onnx.load(str(path))
+    except Exception as exc:  # onnx raises several unrelated types for damaged files
+        raise ModelError(path, f"not a readable ONNX model ({type(exc).__name__})") from None
+    metadata = {p.key: p.value for p in proto.metadata_props}
+    missing = [k for k in REQUIRED_KEYS if k not in metadata]
+    if missing:
+        raise ModelError(path, f"not a handwriting model: metadata lacks {', '.join(missing)}")
+    if metadata["format_version"] != str(FORMAT_VERSION):
+        raise ModelError(path, f"model format {metadata['format_version']} is not supported (expected {FORMAT_VERSION})")
+    try:
+        alphabet = Alphabet(metadata["alphabet"])
+        preprocess = PreprocessConfig.from_dict(json.loads(metadata["preprocess"]))
+        config = json.loads(metadata["model_config"])
+    except (ValueError, TypeError) as exc:
+        raise ModelError(path, f"damaged metadata ({exc})") from None
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for invalid graphs
+        raise ModelError(path, f"onnxruntime cannot run it ({str(exc).splitlines()[0][:200]})") from None
+    if int(config.get("num_classes", -1)) != alphabet.num_classes:
+        raise ModelError(path, "alphabet size does not match the network's output")
+    return ModelFile(path, session, alphabet, preprocess, config, metadata, proto)

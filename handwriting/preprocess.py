@@ -1,0 +1,151 @@
+"""From raw ink to the frame features the network reads, and back from frames to points.
+
+Steps (the same for training and recognition):
+1. size: divide by a robust writing height h (5th-95th percentile of y), so that lines,
+   words and characters from any device share one scale;
+2. wild points (isolated spikes far from both neighbours) are dropped;
+3. slant: shear by the length-weighted mean slope of near-vertical pen-down segments;
+4. arc-length resampling at `step` (a fraction of h), keeping every stroke's end points;
+5. per frame: log-compressed dx, dy (in units of `step`), pen-up (the move into this
+   frame was in the air), y relative to the line centre, direction cos/sin and the
+   change of direction cos/sin (curvature), in the spirit of Graves et al. 2009 and
+   Carbune et al. 2020.
+Each frame keeps the index of its nearest source point, so recognised characters map
+back onto strokes and points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from handwriting.ink import Ink
+
+__all__ = ["PreprocessConfig", "Frames", "featurize", "FEATURE_NAMES"]
+
+FEATURE_NAMES = ("dx", "dy", "pen_up", "y", "cos", "sin", "dcos", "dsin")
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Parameters stored in every model, so recognition preprocesses as training did."""
+
+    step: float = 0.15
+    deslant: bool = True
+    max_slant: float = 1.0
+    version: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PreprocessConfig":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Network input for one ink and the map from frames back to the ink's points."""
+
+    features: np.ndarray  # (T, F) float32
+    point_index: np.ndarray  # (T,) index into ink.points()
+    stroke_index: np.ndarray  # (T,) stroke of each frame
+    xy: np.ndarray  # (T, 2) normalised positions of the frames (for drawing)
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+
+def featurize(ink: Ink, config: PreprocessConfig = PreprocessConfig()) -> Frames:
+    """Frames for `ink`; an empty ink gives zero frames."""
+    points = ink.points()[:, :2]
+    strokes = ink.stroke_ids()
+    if len(points) == 0:
+        return Frames(np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, int), np.zeros(0, int), np.zeros((0, 2)))
+    height = _writing_height(points)
+    xy = points / height
+    keep = ~_spikes(xy, strokes)
+    xy, strokes, source = xy[keep], strokes[keep], np.flatnonzero(keep)
+    if config.deslant:
+        xy = _deslant(xy, strokes, config.max_slant)
+    lo, hi = np.percentile(xy[:, 1], [5, 95])
+    xy = xy - [xy[:, 0].min(), (lo + hi) / 2]
+    rxy, rsource, rstroke = _resample(xy, strokes, source, config.step)
+    return Frames(_features(rxy, rstroke, config.step), rsource, rstroke, rxy)
+
+
+def _writing_height(points: np.ndarray) -> float:
+    lo, hi = np.percentile(points[:, 1], [5, 95])
+    width = np.ptp(points[:, 0])
+    return float(max(hi - lo, width / 25.0, 1e-6))
+
+
+def _spikes(xy: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """Points far (> 0.5 h) from both neighbours of their stroke while those neighbours are close."""
+    spike = np.zeros(len(xy), bool)
+    if len(xy) < 3:
+        return spike
+    same = (strokes[:-2] == strokes[1:-1]) & (strokes[1:-1] == strokes[2:])
+    d_prev = np.linalg.norm(xy[1:-1] - xy[:-2], axis=1)
+    d_next = np.linalg.norm(xy[2:] - xy[1:-1], axis=1)
+    d_skip = np.linalg.norm(xy[2:] - xy[:-2], axis=1)
+    near = np.minimum(d_prev, d_next)
+    spike[1:-1] = same & (near > 0.5) & (near > 3 * d_skip)
+    return spike
+
+
+def _deslant(xy: np.ndarray, strokes: np.ndarray, max_slant: float) -> np.ndarray:
+    d = np.diff(xy, axis=0)
+    inside = strokes[1:] == strokes[:-1]
+    d = d[inside]
+    d = d * np.where(d[:, 1:2] < 0, -1.0, 1.0)  # orient every segment downwards
+    near_vertical = np.abs(d[:, 0]) < d[:, 1]  # within 45 degrees of vertical
+    d = d[near_vertical]
+    if len(d) == 0:
+        return xy
+    lengths = np.linalg.norm(d, axis=1)
+    slope = float(np.sum(d[:, 0]) / max(np.sum(d[:, 1]), 1e-9)) if lengths.sum() > 0 else 0.0
+    slope = float(np.clip(slope, -max_slant, max_slant))
+    out = xy.copy()
+    out[:, 0] -= slope * (xy[:, 1] - np.median(xy[:, 1]))
+    return out
+
+
+def _resample(xy: np.ndarray, strokes: np.ndarray, source: np.ndarray, step: float):
+    out_xy, out_src, out_stroke = [], [], []
+    bounds = np.flatnonzero(np.diff(strokes)) + 1
+    for seg_xy, seg_src, seg_stroke in zip(np.split(xy, bounds), np.split(source, bounds), np.split(strokes, bounds)):
+        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(seg_xy, axis=0), axis=1))])
+        total = arc[-1]
+        n = max(int(np.floor(total / step)), 0)
+        targets = np.arange(n + 1) * step
+        if total - targets[-1] > step * 0.5 or len(targets) == 1 and total > 0:
+            targets = np.append(targets, total)
+        if total <= 0:
+            targets = np.zeros(1)
+        x = np.interp(targets, arc, seg_xy[:, 0])
+        y = np.interp(targets, arc, seg_xy[:, 1])
+        nearest = np.clip(np.searchsorted(arc, targets), 0, len(arc) - 1)
+        out_xy.append(np.stack([x, y], axis=1))
+        out_src.append(seg_src[nearest])
+        out_stroke.append(np.full(len(targets), seg_stroke[0]))
+    return np.concatenate(out_xy), np.concatenate(out_src), np.concatenate(out_stroke)
+
+
+def _features(xy: np.ndarray, strokes: np.ndarray, step: float) -> np.ndarray:
+    n = len(xy)
+    d = np.zeros_like(xy)
+    d[1:] = np.diff(xy, axis=0)
+    pen_up = np.ones(n)
+    pen_up[1:] = (strokes[1:] != strokes[:-1]).astype(float)
+    length = np.linalg.norm(d, axis=1)
+    unit = np.divide(d, length[:, None], out=np.zeros_like(d), where=length[:, None] > 1e-9)
+    prev = np.zeros_like(unit)
+    prev[1:] = unit[:-1]
+    dcos = (unit * prev).sum(axis=1)
+    dsin = prev[:, 0] * unit[:, 1] - prev[:, 1] * unit[:, 0]
+    compressed = np.sign(d) * np.log1p(np.abs(d) / step)
+    feats = np.column_stack([compressed, pen_up, xy[:, 1], unit, dcos, dsin])
+    return feats.astype(np.float32)

@@ -1,0 +1,280 @@
+"""CTC training of the BiLSTM over length-bucketed batches, with augmentation, validation and checkpoints.
+
+One process:   handwriting train --data prep/iamondb prep/unipen --out runs/base
+Resume:        handwriting train --resume runs/base/last.pt --data ... --out runs/base
+DDP on CPU:    torchrun --nproc_per_node 2 -m handwriting.cli train --data ... --out ...
+               (gloo on CPU, nccl on GPU; each process takes every N-th batch)
+
+Checkpoints (`last.pt` every few minutes and each epoch, `best.pt` on a new best
+validation CER) are written atomically, so a kill at any moment leaves a readable one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from handwriting.alphabet import Alphabet
+from handwriting.atomic import atomic_write, atomic_write_bytes
+from handwriting.augment import augment
+from handwriting.decode import greedy
+from handwriting.errors import HandwritingError
+from handwriting.ink import Ink
+from handwriting.metrics import ErrorCounts
+from handwriting.model import BiLSTMCTC, ModelConfig
+from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
+from handwriting.shards import read_split
+
+__all__ = ["TrainOptions", "train", "load_checkpoint", "evaluate_model", "InkDataset"]
+
+
+@dataclass
+class TrainOptions:
+    data: list[str]
+    out: str
+    epochs: int = 100
+    minutes: float | None = None
+    batch_frames: int = 10000
+    lr: float = 2e-3
+    warmup_steps: int = 200
+    patience: int = 3
+    hidden: int = 128
+    layers: int = 3
+    dropout: float = 0.25
+    step: float = 0.2
+    augment: bool = True
+    seed: int = 0
+    resume: str | None = None
+    init: str | None = None
+    max_train: int | None = None
+    max_val: int | None = None
+    workers: int = 1
+    clip: float = 5.0
+    checkpoint_minutes: float = 10.0
+    weights: dict[str, float] = field(default_factory=dict)
+
+
+class InkDataset(torch.utils.data.Dataset):
+    """Labelled inks -> (features, targets); augmented afresh each epoch when `augment` is on."""
+
+    def __init__(self, inks: list[Ink], alphabet: Alphabet, config: PreprocessConfig, augment: bool, seed: int):
+        self.inks, self.alphabet, self.config, self.augment, self.seed = inks, alphabet, config, augment, seed
+        self.epoch = 0
+        self.lengths = np.array([len(featurize(ink, config)) for ink in tqdm(inks, desc="measuring", disable=None, leave=False)])
+
+    def __len__(self) -> int:
+        return len(self.inks)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        ink = self.inks[index]
+        if self.augment:
+            ink = augment(ink, np.random.default_rng([self.seed, self.epoch, index]))
+        features = featurize(ink, self.config).features
+        return torch.from_numpy(features), torch.tensor(self.alphabet.encode(ink.label or ""), dtype=torch.long)
+
+
+def bucketed_batches(lengths: np.ndarray, max_frames: int, rng: random.Random) -> list[list[int]]:
+    """Indices grouped by similar length so that (longest x count) <= max_frames; batches shuffled."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
+    batches, current, longest = [], [], 0
+    for i in order:
+        longest_if_added = max(longest, int(lengths[i]), 1)
+        if current and longest_if_added * (len(current) + 1) > max_frames:
+            batches.append(current)
+            current, longest_if_added = [], max(int(lengths[i]), 1)
+        current.append(i)
+        longest = longest_if_added
+    if current:
+        batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(items: list[tuple[torch.Tensor, torch.Tensor]]):
+    features = nn.utils.rnn.pad_sequence([f for f, _ in items], batch_first=True)
+    input_lengths = torch.tensor([len(f) for f, _ in items])
+    targets = torch.cat([t for _, t in items])
+    target_lengths = torch.tensor([len(t) for _, t in items])
+    return features, input_lengths, targets, target_lengths
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except (OSError, RuntimeError, EOFError) as exc:
+        raise HandwritingError(f"{path}: not a readable checkpoint ({exc})") from None
+
+
+def model_from_checkpoint(checkpoint: dict) -> BiLSTMCTC:
+    model = BiLSTMCTC(ModelConfig(**checkpoint["model_config"]))
+    model.load_state_dict(checkpoint["model"])
+    return model
+
+
+def _save(path: Path, state: dict) -> None:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def evaluate_model(model: BiLSTMCTC, dataset: InkDataset, max_frames: int) -> ErrorCounts:
+    """Greedy-decoded CER/WER of `model` on `dataset` (no augmentation)."""
+    model.eval()
+    counts = ErrorCounts()
+    batches = bucketed_batches(dataset.lengths, max_frames, random.Random(0))
+    with torch.no_grad():
+        for batch in batches:
+            features, lengths, _, _ = collate([dataset[i] for i in batch])
+            log_probs = model(features, lengths).numpy()
+            for row, i in enumerate(batch):
+                ids = greedy(log_probs[row, : lengths[row]]).ids
+                counts.add(dataset.inks[i].label or "", dataset.alphabet.decode(ids))
+    model.train()
+    return counts
+
+
+def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], list[Ink]]:
+    def usable(inks: list[Ink]) -> list[Ink]:
+        return [i for i in inks if i.label and alphabet.covers(i.label) and i.num_points > 1]
+
+    train_inks, val_inks = [], []
+    for root in options.data:
+        weight = options.weights.get(Path(root).name, 1.0)
+        part = usable(read_split(root, "train"))
+        if weight != 1.0:
+            rng = random.Random(options.seed)
+            part = rng.sample(part, min(len(part), round(len(part) * weight))) if weight < 1 else part * round(weight)
+        train_inks += part
+        val_inks += usable(read_split(root, "val"))
+    rng = random.Random(options.seed)
+    if options.max_train:
+        train_inks = rng.sample(train_inks, min(options.max_train, len(train_inks)))
+    if options.max_val:
+        val_inks = rng.sample(val_inks, min(options.max_val, len(val_inks)))
+    return train_inks, val_inks
+
+
+def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
+    picks = np.random.default_rng(0).choice(len(dataset.inks), min(count, len(dataset.inks)), replace=False)
+    features = np.concatenate([featurize(dataset.inks[i], dataset.config).features for i in picks])
+    mean, std = features.mean(axis=0), features.std(axis=0)
+    mean[FEATURE_NAMES.index("pen_up")] = 0.0  # keep the binary pen-up flag as it is
+    std[FEATURE_NAMES.index("pen_up")] = 1.0
+    return torch.from_numpy(mean), torch.from_numpy(np.maximum(std, 1e-3))
+
+
+def train(options: TrainOptions) -> dict:
+    """Train (or resume, or fine-tune from `init`) and return the final state summary."""
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
+    main_process = rank == 0
+    torch.manual_seed(options.seed)
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    resumed = load_checkpoint(options.resume) if options.resume else None
+    base = resumed or (load_checkpoint(options.init) if options.init else None)
+    alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
+    preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
+    train_inks, val_inks = _load_inks(options, alphabet)
+    if not train_inks:
+        raise HandwritingError("no usable training inks in " + ", ".join(options.data))
+    train_set = InkDataset(train_inks, alphabet, preprocess, options.augment, options.seed)
+    val_set = InkDataset(val_inks, alphabet, preprocess, False, options.seed)
+
+    if base:
+        model = model_from_checkpoint(base)
+    else:
+        config = ModelConfig(len(FEATURE_NAMES), alphabet.num_classes, options.hidden, options.layers, options.dropout)
+        model = BiLSTMCTC(config)
+        model.feature_mean, model.feature_std = _feature_statistics(train_set)
+    net = nn.parallel.DistributedDataParallel(model) if distributed else model
+    optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
+    state = {"epoch": 0, "step": 0, "lr": options.lr, "best_cer": math.inf, "stale": 0, "history": []}
+    if resumed:
+        optimizer.load_state_dict(resumed["optimizer"])
+        state.update(resumed["state"])
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+
+    def checkpoint(name: str) -> None:
+        if main_process:
+            _save(out / name, {
+                "model": model.state_dict(), "model_config": model.config.to_dict(), "optimizer": optimizer.state_dict(),
+                "state": state, "alphabet": alphabet.chars, "preprocess": preprocess.to_dict(), "options": asdict(options),
+            })
+
+    started = time.monotonic()
+    last_save = started
+    out_of_time = False
+    while state["epoch"] < options.epochs and not out_of_time:
+        train_set.epoch = state["epoch"]
+        batches = bucketed_batches(train_set.lengths, options.batch_frames, random.Random(options.seed * 1000 + state["epoch"]))
+        batches = batches[rank::world][: len(batches) // world]
+        loader = torch.utils.data.DataLoader(
+            train_set, batch_sampler=batches, collate_fn=collate, num_workers=options.workers,
+        )
+        bar = tqdm(loader, desc=f"epoch {state['epoch'] + 1}", unit="batch", disable=not main_process or None)
+        losses, frames, tick = [], 0, time.monotonic()
+        for features, input_lengths, targets, target_lengths in bar:
+            lr = state["lr"] * min(1.0, (state["step"] + 1) / options.warmup_steps)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            log_probs = net(features, input_lengths)
+            loss = ctc(log_probs.transpose(0, 1), targets, input_lengths, target_lengths)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), options.clip)
+            optimizer.step()
+            state["step"] += 1
+            losses.append(float(loss))
+            frames += int(input_lengths.sum())
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", fps=f"{frames / (time.monotonic() - tick):.0f}", lr=f"{lr:.1e}")
+            if time.monotonic() - last_save > options.checkpoint_minutes * 60:
+                checkpoint("last.pt")
+                last_save = time.monotonic()
+            if options.minutes and time.monotonic() - started > options.minutes * 60:
+                out_of_time = True
+                break
+        if out_of_time and not losses:
+            break
+        counts = evaluate_model(model, val_set, options.batch_frames) if main_process and val_inks else None
+        cer = counts.cer if counts else float(np.mean(losses))
+        record = {
+            "epoch": state["epoch"] + 1, "step": state["step"], "loss": float(np.mean(losses)), "lr": state["lr"],
+            "val_cer": counts.cer if counts else None, "val_wer": counts.wer if counts else None,
+            "frames_per_s": frames / (time.monotonic() - tick), "complete": not out_of_time,
+        }
+        if not out_of_time:
+            state["epoch"] += 1
+        state["history"].append(record)
+        if cer < state["best_cer"]:
+            state["best_cer"], state["stale"] = cer, 0
+            checkpoint("best.pt")
+        else:
+            state["stale"] += 1
+            if state["stale"] >= options.patience:
+                state["lr"] *= 0.5
+                state["stale"] = 0
+        checkpoint("last.pt")
+        last_save = time.monotonic()
+        if main_process:
+            tqdm.write(json.dumps(record))
+            with atomic_write(out / "history.json") as fh:
+                json.dump(state["history"], fh, indent=1)
+    if distributed:
+        dist.destroy_process_group()
+    return state
