@@ -14,7 +14,7 @@ from handwriting.errors import HandwritingError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "prepare", "train"]
+COMMANDS = ["info", "prepare", "train", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:

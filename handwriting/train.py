@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -157,12 +158,12 @@ def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], li
             rng = random.Random(options.seed)
             part = rng.sample(part, min(len(part), round(len(part) * weight))) if weight < 1 else part * round(weight)
         train_inks += part
-        val_inks += usable(read_split(root, "val"))
-    rng = random.Random(options.seed)
+        val_part = usable(read_split(root, "val"))
+        if options.max_val:  # per folder, so that every corpus is watched
+            val_part = random.Random(options.seed).sample(val_part, min(options.max_val, len(val_part)))
+        val_inks += val_part
     if options.max_train:
-        train_inks = rng.sample(train_inks, min(options.max_train, len(train_inks)))
-    if options.max_val:
-        val_inks = rng.sample(val_inks, min(options.max_val, len(val_inks)))
+        train_inks = random.Random(options.seed).sample(train_inks, min(options.max_train, len(train_inks)))
     return train_inks, val_inks
 
 
@@ -227,7 +228,8 @@ def train(options: TrainOptions) -> dict:
         loader = torch.utils.data.DataLoader(
             train_set, batch_sampler=batches, collate_fn=collate, num_workers=options.workers,
         )
-        bar = tqdm(loader, desc=f"epoch {state['epoch'] + 1}", unit="batch", disable=not main_process or None)
+        bar = tqdm(loader, desc=f"epoch {state['epoch'] + 1}", unit="batch", disable=not main_process,
+                   mininterval=1 if sys.stderr.isatty() else 60)
         losses, frames, tick = [], 0, time.monotonic()
         for features, input_lengths, targets, target_lengths in bar:
             lr = state["lr"] * min(1.0, (state["step"] + 1) / options.warmup_steps)
@@ -240,7 +242,7 @@ def train(options: TrainOptions) -> dict:
             nn.utils.clip_grad_norm_(model.parameters(), options.clip)
             optimizer.step()
             state["step"] += 1
-            losses.append(float(loss))
+            losses.append(loss.item())
             frames += int(input_lengths.sum())
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", fps=f"{frames / (time.monotonic() - tick):.0f}", lr=f"{lr:.1e}")
             if time.monotonic() - last_save > options.checkpoint_minutes * 60:

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", help="checkpoint to continue from (weights, optimizer, schedule)")
     p.add_argument("--init", help="checkpoint whose weights start a new run (fine-tuning)")
     p.add_argument("--max-train", type=int, help="use at most this many training inks")
-    p.add_argument("--max-val", type=int, help="validate on at most this many inks")
+    p.add_argument("--max-val", type=int, help="validate on at most this many inks of each data folder")
     p.add_argument("--workers", type=int, default=1, help="data-loading processes")
     p.add_argument("--weight", action="append", default=[], metavar="FOLDER=W",
                    help="sampling weight of a data folder by its name, e.g. unipen=0.5")

@@ -1,0 +1,206 @@
+"""`Recognizer`: ink in, text out, through onnxruntime only (torch is never imported here).
+
+    from handwriting import Recognizer, read_inks
+    rec = Recognizer()                      # the shipped model from models/
+    result = rec.recognize(read_inks("note.inkml")[0])
+    result.text, result.alternatives, result.words[0].strokes
+
+Every character knows the frames it was read from, and through them its strokes,
+points and bounding box; words likewise. `recognize_batch` pads many inks into one
+session call (the graph's LSTMs take `sequence_lens`, so padding changes nothing).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from handwriting.decode import Hypothesis, beam_search, greedy
+from handwriting.errors import HandwritingError
+from handwriting.ink import Ink
+from handwriting.lm import LanguageModel, load_language_model
+from handwriting.modelfile import ModelFile, default_model_path, load_model_file
+from handwriting.preprocess import Frames, featurize
+
+__all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "Alternative"]
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class CharSpan:
+    """A recognised character: emitted at `frame`, read from frames [start, end)."""
+
+    char: str
+    frame: int
+    start: int
+    end: int
+    strokes: tuple[int, ...]
+    points: np.ndarray
+    bbox: Box | None
+
+
+@dataclass(frozen=True)
+class WordSpan:
+    """A recognised word: characters [first_char, last_char] and the strokes written for it."""
+
+    text: str
+    first_char: int
+    last_char: int
+    start: int
+    end: int
+    strokes: tuple[int, ...]
+    bbox: Box | None
+
+
+@dataclass(frozen=True)
+class Alternative:
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Recognition:
+    text: str
+    alternatives: list[Alternative]
+    characters: list[CharSpan]
+    words: list[WordSpan]
+    log_probs: np.ndarray
+    frames: Frames
+    hidden: list[np.ndarray] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (text, alternatives, words with strokes and boxes)."""
+        return {
+            "text": self.text,
+            "alternatives": [{"text": a.text, "score": round(a.score, 4)} for a in self.alternatives],
+            "words": [{"text": w.text, "strokes": list(w.strokes), "bbox": w.bbox} for w in self.words],
+        }
+
+
+class Recognizer:
+    """An ONNX model, its decoder settings and optional language model."""
+
+    def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
+                 lm_weight: float = 0.5, insertion_bonus: float = 1.0, alternatives: int = 5, threads: int | None = None):
+        path = Path(model) if model is not None else default_model_path()
+        self.model: ModelFile = load_model_file(path, threads)
+        self.alphabet = self.model.alphabet
+        self.beam = beam
+        self.lm_weight, self.insertion_bonus, self.num_alternatives = lm_weight, insertion_bonus, alternatives
+        if lm == "auto":
+            beside = path.with_suffix(".lm")
+            lm = load_language_model(beside) if beside.exists() else None
+        elif lm is not None and not isinstance(lm, LanguageModel):
+            lm = load_language_model(lm)
+        self.lm: LanguageModel | None = lm
+
+    @property
+    def name(self) -> str:
+        return self.model.path.name
+
+    # -- running the network ---------------------------------------------------------
+    def run(self, batch: list[Frames], with_hidden: bool = False) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+        """Log-probs (and per-layer hidden states) for each item of `batch`, in one session call."""
+        lengths = np.array([max(len(f), 1) for f in batch], dtype=np.int32)
+        width = self.model.session.get_inputs()[0].shape[2]
+        features = np.zeros((len(batch), int(lengths.max()), width), np.float32)
+        for row, f in enumerate(batch):
+            features[row, : len(f)] = f.features
+        names = ["log_probs"] + ([f"hidden_{i}" for i in range(self.model.layers)] if with_hidden else [])
+        outputs = self.model.session.run(names, {"features": features, "lengths": lengths})
+        log_probs = [outputs[0][row, : len(f)] for row, f in enumerate(batch)]
+        hidden = [[h[: len(f), row] for h in outputs[1:]] for row, f in enumerate(batch)]
+        return log_probs, hidden
+
+    def decode(self, log_probs: np.ndarray, beam: int | None = None) -> list[Hypothesis]:
+        beam = self.beam if beam is None else beam
+        if beam <= 1 and self.lm is None:
+            return [greedy(log_probs)]
+        return beam_search(log_probs, self.alphabet, max(beam, 8), self.lm, self.lm_weight, self.insertion_bonus,
+                           self.num_alternatives)
+
+    # -- public API ----------------------------------------------------------------------
+    def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False) -> Recognition:
+        return self.recognize_batch([ink], beam, with_hidden)[0]
+
+    def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False) -> list[Recognition]:
+        if not inks:
+            return []
+        t0 = time.perf_counter()
+        frames = [featurize(ink, self.model.preprocess) for ink in inks]
+        t1 = time.perf_counter()
+        log_probs, hidden = self.run(frames, with_hidden)
+        t2 = time.perf_counter()
+        results = []
+        for ink, f, lp, h in zip(inks, frames, log_probs, hidden):
+            t3 = time.perf_counter()
+            hyps = self.decode(lp, beam) if len(f) else [Hypothesis((), (), 0.0)]
+            timings = {"preprocess": (t1 - t0) * 1e3 / len(inks), "network": (t2 - t1) * 1e3 / len(inks),
+                       "decode": (time.perf_counter() - t3) * 1e3}
+            results.append(self._result(ink, f, lp, h, hyps, timings))
+        return results
+
+    def _result(self, ink: Ink, frames: Frames, log_probs: np.ndarray, hidden: list[np.ndarray],
+                hyps: list[Hypothesis], timings: dict[str, float]) -> Recognition:
+        best = hyps[0]
+        text = self.alphabet.decode(best.ids)
+        alternatives = [Alternative(self.alphabet.decode(h.ids), h.score) for h in hyps]
+        chars = _char_spans(text, best.frames, frames, ink)
+        return Recognition(text, alternatives, chars, _word_spans(chars, frames, ink), log_probs, frames, hidden, timings)
+
+
+def _bbox(ink_points: np.ndarray, indices: np.ndarray) -> Box | None:
+    if len(indices) == 0:
+        return None
+    pts = ink_points[indices, :2]
+    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+
+
+def _char_spans(text: str, emissions: tuple[int, ...], frames: Frames, ink: Ink) -> list[CharSpan]:
+    """Each character owns the frames closer to its emission than to its neighbours'."""
+    points = ink.points()
+    n = len(frames)
+    cuts = [0] + [(a + b + 1) // 2 for a, b in zip(emissions, emissions[1:])] + [n]
+    spans = []
+    for k, (char, frame) in enumerate(zip(text, emissions)):
+        start, end = cuts[k], max(cuts[k + 1], cuts[k] + 1)
+        idx = np.unique(frames.point_index[start:end])
+        strokes = tuple(int(s) for s in np.unique(frames.stroke_index[start:end]))
+        spans.append(CharSpan(char, frame, start, end, strokes, idx, _bbox(points, idx) if char != " " else None))
+    return spans
+
+
+def _word_spans(chars: list[CharSpan], frames: Frames, ink: Ink) -> list[WordSpan]:
+    """Words split at spaces; every stroke goes to the word holding most of its frames."""
+    groups: list[list[int]] = []
+    for k, c in enumerate(chars):
+        if c.char == " ":
+            groups.append([])
+        elif not groups:
+            groups.append([k])
+        else:
+            groups[-1].append(k)
+    groups = [g for g in groups if g]
+    if not groups:
+        return []
+    owner = np.full(len(frames), -1)
+    for w, g in enumerate(groups):
+        owner[chars[g[0]].start: chars[g[-1]].end] = w
+    stroke_word: dict[int, int] = {}
+    for stroke in np.unique(frames.stroke_index):
+        votes = owner[(frames.stroke_index == stroke) & (owner >= 0)]
+        if len(votes):
+            stroke_word[int(stroke)] = int(np.bincount(votes).argmax())
+    points, point_strokes = ink.points(), ink.stroke_ids()
+    words = []
+    for w, g in enumerate(groups):
+        strokes = tuple(s for s, owner_word in sorted(stroke_word.items()) if owner_word == w)
+        idx = np.flatnonzero(np.isin(point_strokes, strokes))
+        text = "".join(chars[k].char for k in g)
+        words.append(WordSpan(text, g[0], g[-1], chars[g[0]].start, chars[g[-1]].end, strokes, _bbox(points, idx)))
+    return words
