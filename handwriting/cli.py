@@ -14,7 +14,7 @@ from handwriting.errors import HandwritingError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "prepare", "train", "export"]
+COMMANDS = ["info", "recognize", "eval", "prepare", "train", "export", "lm"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except HandwritingError as exc:
         print(f"handwriting {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,7 +1,10 @@
 """The network: feature standardisation, a bidirectional LSTM stack, a linear layer and log-softmax.
 
-Output classes follow `handwriting.alphabet` (0 = CTC blank). torch is needed only here
-and in training; recognition runs the exported ONNX graph.
+Each layer is two unidirectional `nn.LSTM`s; the backward one reads every sequence
+reversed *within its own length*, so padded batches are exact without packed sequences
+(whose CPU backward pass is several times slower). Output classes follow
+`handwriting.alphabet` (0 = CTC blank). torch is needed only here and in training;
+recognition runs the exported ONNX graph.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["ModelConfig", "BiLSTMCTC"]
+__all__ = ["ModelConfig", "BiLSTMCTC", "DIRECTIONS"]
+
+DIRECTIONS = ("fw", "bw")  # left-to-right, right-to-left
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,14 @@ class ModelConfig:
         return asdict(self)
 
 
+def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Reverse each (batch, time, ...) sequence over its first `lengths[b]` frames; padding stays put."""
+    time = torch.arange(x.shape[1], device=x.device)
+    lengths = lengths.to(x.device)[:, None]
+    index = torch.where(time < lengths, lengths - 1 - time, time)
+    return torch.gather(x, 1, index[:, :, None].expand_as(x))
+
+
 class BiLSTMCTC(nn.Module):
     """(batch, time, features) -> (batch, time, classes) log-probabilities."""
 
@@ -35,22 +47,22 @@ class BiLSTMCTC(nn.Module):
         self.config = config
         self.register_buffer("feature_mean", torch.zeros(config.num_features))
         self.register_buffer("feature_std", torch.ones(config.num_features))
-        self.lstm = nn.LSTM(
-            config.num_features,
-            config.hidden,
-            config.layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=config.dropout if config.layers > 1 else 0.0,
+        self.layers = nn.ModuleList(
+            nn.ModuleDict({d: nn.LSTM(config.num_features if i == 0 else 2 * config.hidden, config.hidden, batch_first=True)
+                           for d in DIRECTIONS})
+            for i in range(config.layers)
         )
+        self.dropout = nn.Dropout(config.dropout)
         self.output = nn.Linear(2 * config.hidden, config.num_classes)
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        x = (features - self.feature_mean) / self.feature_std
         if lengths is None:
-            hidden, _ = self.lstm(x)
-        else:
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            hidden, _ = self.lstm(packed)
-            hidden, _ = pad_packed_sequence(hidden, batch_first=True, total_length=x.shape[1])
-        return torch.log_softmax(self.output(hidden), dim=-1)
+            lengths = torch.full((features.shape[0],), features.shape[1], dtype=torch.long)
+        x = (features - self.feature_mean) / self.feature_std
+        for i, layer in enumerate(self.layers):
+            if i:
+                x = self.dropout(x)
+            forward, _ = layer["fw"](x)
+            backward, _ = layer["bw"](reverse_within_lengths(x, lengths))
+            x = torch.cat([forward, reverse_within_lengths(backward, lengths)], dim=-1)
+        return torch.log_softmax(self.output(x), dim=-1)

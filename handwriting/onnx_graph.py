@@ -20,7 +20,7 @@ __all__ = ["build_graph", "state_from_onnx", "read_metadata", "TORCH_TO_ONNX_GAT
 
 OPSET = 17
 TORCH_TO_ONNX_GATES = [0, 3, 1, 2]  # ONNX gate k is torch gate TORCH_TO_ONNX_GATES[k]
-_SUFFIXES = ("", "_reverse")
+_DIRECTIONS = ("fw", "bw")  # as in handwriting.model.DIRECTIONS
 
 
 def _to_onnx_gates(weight: np.ndarray, hidden: int) -> np.ndarray:
@@ -48,12 +48,12 @@ def build_graph(state: dict[str, np.ndarray], layers: int, hidden: int, metadata
         helper.make_node("Transpose", ["standardised"], ["layer_input_0"], perm=[1, 0, 2]),
     ]
     for layer in range(layers):
-        w = np.stack([_to_onnx_gates(state[f"lstm.weight_ih_l{layer}{s}"], hidden) for s in _SUFFIXES])
-        r = np.stack([_to_onnx_gates(state[f"lstm.weight_hh_l{layer}{s}"], hidden) for s in _SUFFIXES])
+        w = np.stack([_to_onnx_gates(state[_key(layer, d, "weight_ih")], hidden) for d in _DIRECTIONS])
+        r = np.stack([_to_onnx_gates(state[_key(layer, d, "weight_hh")], hidden) for d in _DIRECTIONS])
         b = np.stack([
-            np.concatenate([_to_onnx_gates(state[f"lstm.bias_ih_l{layer}{s}"], hidden),
-                            _to_onnx_gates(state[f"lstm.bias_hh_l{layer}{s}"], hidden)])
-            for s in _SUFFIXES
+            np.concatenate([_to_onnx_gates(state[_key(layer, d, "bias_ih")], hidden),
+                            _to_onnx_gates(state[_key(layer, d, "bias_hh")], hidden)])
+            for d in _DIRECTIONS
         ])
         init += [numpy_helper.from_array(a.astype(np.float32), f"{n}_{layer}") for a, n in ((w, "W"), (r, "R"), (b, "B"))]
         nodes += [
@@ -108,10 +108,15 @@ def state_from_onnx(model: onnx.ModelProto) -> dict[str, np.ndarray]:
         "output.bias": weights["output_bias"],
     }
     for layer in range(config["layers"]):
-        for d, s in enumerate(_SUFFIXES):
-            state[f"lstm.weight_ih_l{layer}{s}"] = _to_torch_gates(weights[f"W_{layer}"][d], hidden)
-            state[f"lstm.weight_hh_l{layer}{s}"] = _to_torch_gates(weights[f"R_{layer}"][d], hidden)
+        for d, direction in enumerate(_DIRECTIONS):
+            state[_key(layer, direction, "weight_ih")] = _to_torch_gates(weights[f"W_{layer}"][d], hidden)
+            state[_key(layer, direction, "weight_hh")] = _to_torch_gates(weights[f"R_{layer}"][d], hidden)
             b = weights[f"B_{layer}"][d]
-            state[f"lstm.bias_ih_l{layer}{s}"] = _to_torch_gates(b[: 4 * hidden], hidden)
-            state[f"lstm.bias_hh_l{layer}{s}"] = _to_torch_gates(b[4 * hidden:], hidden)
+            state[_key(layer, direction, "bias_ih")] = _to_torch_gates(b[: 4 * hidden], hidden)
+            state[_key(layer, direction, "bias_hh")] = _to_torch_gates(b[4 * hidden:], hidden)
     return state
+
+
+def _key(layer: int, direction: str, name: str) -> str:
+    """State-dict key of one LSTM tensor of `BiLSTMCTC`."""
+    return f"layers.{layer}.{direction}.{name}_l0"

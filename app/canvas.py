@@ -1,0 +1,361 @@
+"""`Canvas`: the writing pad. Pen, tablet or mouse in; an `Ink` in model coordinates out.
+
+Points are stored in model coordinates (at zoom 1 one unit is one logical pixel; an
+opened file keeps its own units), so zooming, panning and fitting never change the ink.
+Every point gets a time in ms from a monotonic clock, and the tablet's pressure where
+there is one (NaN for the mouse). The pad is one writing line of any length: the view
+follows the pen to the right after each stroke, the wheel pans, Ctrl+wheel zooms and
+`fit` shows the whole ink. The pen API (`pen_down`, `pen_move`, `pen_up`) is the one
+path for every input, replays included, so a replay is exactly a writing.
+
+Finished strokes are painted once into a cached pixmap; while the pen moves only the
+new segment's rectangle is repainted, so drawing stays smooth on long lines.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+from PyQt6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QTabletEvent, QWheelEvent
+from PyQt6.QtWidgets import QWidget
+
+from app.colors import ACCENT, GUIDE, INK, PAPER, heat, to_qcolor
+from app.history import StrokeHistory
+from handwriting.ink import Ink
+
+__all__ = ["Canvas", "LIVE", "STROKE", "EDIT"]
+
+LIVE, STROKE, EDIT = "live", "stroke", "edit"  # kinds of `Canvas.inkChanged`
+PEN_WIDTH = 2.6  # logical pixels, whatever the zoom
+X_HEIGHT, ASCENDER = 42.0, 95.0  # guide lines above the baseline (model y = 0) at zoom 1
+BASELINE_AT = 0.66  # fraction of the height where the default view puts the baseline
+FOLLOW_AT, FOLLOW_TO = 0.8, 0.45  # a stroke ending right of FOLLOW_AT x width pans it to FOLLOW_TO
+MARGIN = 24.0
+ZOOM_STEP = 1.15
+
+
+class Canvas(QWidget):
+    """The pad. `inkChanged(kind)`: LIVE while a stroke grows, STROKE at pen-up, EDIT otherwise."""
+
+    inkChanged = pyqtSignal(str)
+    historyChanged = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(320, 140)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._history = StrokeHistory()
+        self._live: list[tuple[float, float, float, float]] | None = None
+        self._tablet = False
+        self._pan_from: QPointF | None = None
+        self._scale = 1.0
+        self._origin = QPointF(-MARGIN, -BASELINE_AT * 200)  # model point at the widget's top-left corner
+        self._default_view = True
+        self._clock = QElapsedTimer()
+        self._clock.start()
+        self._clock_base = 0.0
+        self._guides = True
+        self._highlight: frozenset[int] = frozenset()
+        self._values: np.ndarray | None = None
+        self._cache: QPixmap | None = None
+
+    # -- the ink ---------------------------------------------------------------------------
+    def ink(self, include_live: bool = True) -> Ink:
+        """The strokes on the pad (and the one being written) as an unlabelled Ink."""
+        strokes = self._history.strokes
+        if include_live and self._live:
+            strokes = strokes + (np.array(self._live, dtype=np.float64),)
+        return Ink(strokes)
+
+    @property
+    def is_writing(self) -> bool:
+        return self._live is not None
+
+    @property
+    def can_undo(self) -> bool:
+        return self._history.can_undo
+
+    @property
+    def can_redo(self) -> bool:
+        return self._history.can_redo
+
+    def set_ink(self, ink: Ink, fit: bool = True) -> None:
+        """Show `ink` instead of the current strokes (undo brings those back)."""
+        self._live = None
+        self._history.push(ink.strokes)
+        if not ink.is_empty:
+            self._clock_base = float(ink.strokes[-1][-1, 2]) - self._elapsed()
+            if fit:
+                self.fit_to(ink.bounds())
+        self._edited()
+
+    def clear(self) -> None:
+        had_live, self._live = self._live is not None, None
+        if self._history.clear() or had_live:
+            self._edited()
+
+    def undo(self) -> None:
+        self._live = None
+        if self._history.undo():
+            self._edited()
+
+    def redo(self) -> None:
+        self._live = None
+        if self._history.redo():
+            self._edited()
+
+    # -- the pen (every input goes through these, model coordinates) ------------------------
+    def now(self) -> float:
+        """The pad's clock in ms; it continues the times of an opened ink."""
+        return self._clock_base + self._elapsed()
+
+    def pen_down(self, x: float, y: float, t: float | None = None, pressure: float = math.nan) -> None:
+        self._live = [(x, y, self.now() if t is None else t, pressure)]
+        self._update_around(len(self._live) - 1)
+        self.inkChanged.emit(LIVE)
+
+    def pen_move(self, x: float, y: float, t: float | None = None, pressure: float = math.nan) -> None:
+        if self._live is None:
+            return
+        self._live.append((x, y, self.now() if t is None else t, pressure))
+        self._update_around(len(self._live) - 1)
+        self.inkChanged.emit(LIVE)
+
+    def pen_up(self) -> None:
+        if self._live is None:
+            return
+        stroke = np.array(self._live, dtype=np.float64)
+        self._live = None
+        self._history.add(stroke)
+        self._follow(float(stroke[:, 0].max()))
+        self._invalidate()
+        self.inkChanged.emit(STROKE)
+        self.historyChanged.emit()
+
+    # -- what the recognizer found -------------------------------------------------------------
+    def set_highlight(self, strokes: Iterable[int]) -> None:
+        """Paint these strokes (indices into the ink) in the accent colour."""
+        strokes = frozenset(strokes)
+        if strokes != self._highlight:
+            self._highlight = strokes
+            self._invalidate()
+
+    def set_point_values(self, values: np.ndarray | None) -> None:
+        """Colour each point by a non-negative value (saliency); None, or a count that no
+        longer matches the ink, paints plain ink."""
+        if values is not None:
+            values = np.asarray(values, dtype=np.float64)
+            top = np.nanmax(values) if values.size else 0.0
+            values = values / top if top > 0 else None
+        self._values = values
+        self._invalidate()
+
+    def set_guides(self, on: bool) -> None:
+        self._guides = on
+        self._invalidate()
+
+    # -- the view ----------------------------------------------------------------------------------
+    def to_model(self, pos: QPointF) -> tuple[float, float]:
+        return (pos.x() / self._scale + self._origin.x(), pos.y() / self._scale + self._origin.y())
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        return QPointF((x - self._origin.x()) * self._scale, (y - self._origin.y()) * self._scale)
+
+    def fit_to(self, bounds: tuple[float, float, float, float]) -> None:
+        """Zoom and pan so that the box (xmin, ymin, xmax, ymax) fills the pad, left-aligned."""
+        xmin, ymin, xmax, ymax = bounds
+        width, height = max(self.width() - 2 * MARGIN, 1), max(self.height() - 2 * MARGIN, 1)
+        self._scale = min(width / max(xmax - xmin, 1e-9), 0.8 * height / max(ymax - ymin, 1e-9))
+        top = (ymin + ymax) / 2 - self.height() / 2 / self._scale
+        self._origin = QPointF(xmin - MARGIN / self._scale, top)
+        self._default_view = False
+        self._invalidate()
+
+    def fit(self) -> None:
+        """Show the whole ink (or the default view when the pad is empty)."""
+        ink = self.ink()
+        if ink.is_empty:
+            self._default_view = True
+            self._scale = 1.0
+            self._reset_default_view()
+        else:
+            self.fit_to(ink.bounds())
+
+    def zoom(self, factor: float, around: QPointF | None = None) -> None:
+        around = around or QPointF(self.width() / 2, self.height() / 2)
+        x, y = self.to_model(around)
+        self._scale = float(np.clip(self._scale * factor, 1e-4, 1e4))
+        self._origin = QPointF(x - around.x() / self._scale, y - around.y() / self._scale)
+        self._default_view = False
+        self._invalidate()
+
+    def pan(self, dx: float, dy: float = 0.0) -> None:
+        """Move the view by (dx, dy) widget pixels."""
+        self._origin -= QPointF(dx, dy) / self._scale
+        self._default_view = False
+        self._invalidate()
+
+    # -- Qt events ---------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and not self._tablet:
+            self.pen_down(*self.to_model(event.position()))
+        elif event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = event.position()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.pan(delta.x(), delta.y())
+        elif event.buttons() & Qt.MouseButton.LeftButton and not self._tablet:
+            self.pen_move(*self.to_model(event.position()))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._pan_from = None
+        elif event.button() == Qt.MouseButton.LeftButton and not self._tablet:
+            self.pen_up()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        event.accept()
+        x, y = self.to_model(event.position())
+        kind = event.type()
+        if kind == QTabletEvent.Type.TabletPress:
+            self._tablet = True
+            self.pen_down(x, y, pressure=event.pressure())
+        elif kind == QTabletEvent.Type.TabletMove and self._tablet:
+            self.pen_move(x, y, pressure=event.pressure())
+        elif kind == QTabletEvent.Type.TabletRelease and self._tablet:
+            self._tablet = False
+            self.pen_up()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom(ZOOM_STEP ** (delta.y() / 120), event.position())
+        else:
+            self.pan(delta.x() or delta.y(), 0.0)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        if self._default_view:
+            self._reset_default_view()
+        self._invalidate()
+        super().resizeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._static_layer())
+        if self._live:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._paint_stroke(painter, np.array(self._live), INK, None)
+        painter.end()
+
+    # -- painting --------------------------------------------------------------------------------------
+    def _static_layer(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        if self._cache is None or self._cache.size() != self.size() * ratio:
+            self._cache = QPixmap(self.size() * ratio)
+            self._cache.setDevicePixelRatio(ratio)
+            self._cache.fill(PAPER)
+            painter = QPainter(self._cache)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            if self._guides:
+                self._paint_guides(painter)
+            self._paint_strokes(painter)
+            painter.end()
+        return self._cache
+
+    def _paint_guides(self, painter: QPainter) -> None:
+        for y, style, alpha in ((0.0, Qt.PenStyle.SolidLine, 170), (-X_HEIGHT, Qt.PenStyle.DashLine, 120),
+                                (-ASCENDER, Qt.PenStyle.DotLine, 90)):
+            colour = QColor(GUIDE)
+            colour.setAlpha(alpha)
+            painter.setPen(QPen(colour, 1.0, style))
+            wy = self.to_widget(0.0, y).y()
+            painter.drawLine(QPointF(0, wy), QPointF(self.width(), wy))
+
+    def _paint_strokes(self, painter: QPainter) -> None:
+        strokes = self._history.strokes
+        values = self._values if self._values is not None and len(self._values) == sum(map(len, strokes)) else None
+        colours = heat(values) if values is not None else None
+        start = 0
+        for index, stroke in enumerate(strokes):
+            stroke_colours = colours[start:start + len(stroke)] if colours is not None else None
+            start += len(stroke)
+            if index in self._highlight:
+                halo = QColor(ACCENT)
+                halo.setAlpha(60)
+                self._paint_stroke(painter, stroke, halo, None, extra=7.0)
+            self._paint_stroke(painter, stroke, ACCENT if index in self._highlight else INK, stroke_colours)
+
+    def _paint_stroke(self, painter: QPainter, stroke: np.ndarray, colour: QColor, colours: np.ndarray | None,
+                      extra: float = 0.0) -> None:
+        """One stroke: a smooth path, or segments when pressure or per-point colours vary."""
+        pts = (stroke[:, :2] - [self._origin.x(), self._origin.y()]) * self._scale
+        pressure = stroke[:, 3]
+        has_pressure = bool(np.isfinite(pressure).any())
+        pen = QPen(colour, PEN_WIDTH + extra, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+        if len(pts) == 1 or (not has_pressure and colours is None):
+            painter.setPen(pen)
+            painter.drawPath(_smooth_path(pts))
+            return
+        widths = PEN_WIDTH * (0.4 + 1.2 * np.nan_to_num(pressure, nan=0.5)) + extra if has_pressure else None
+        for i in range(1, len(pts)):
+            if colours is not None:
+                pen.setColor(to_qcolor(colours[i]))
+            if widths is not None:
+                pen.setWidthF(float(widths[i]))
+            painter.setPen(pen)
+            painter.drawLine(QPointF(*pts[i - 1]), QPointF(*pts[i]))
+
+    # -- helpers ------------------------------------------------------------------------------------------
+    def _elapsed(self) -> float:
+        return self._clock.nsecsElapsed() / 1e6
+
+    def _edited(self) -> None:
+        self._values = None
+        self._highlight = frozenset()
+        self._invalidate()
+        self.inkChanged.emit(EDIT)
+        self.historyChanged.emit()
+
+    def _invalidate(self) -> None:
+        self._cache = None
+        self.update()
+
+    def _update_around(self, index: int) -> None:
+        """Repaint just the newest segment of the live stroke."""
+        a = self.to_widget(*self._live[max(index - 2, 0)][:2])
+        b = self.to_widget(*self._live[index][:2])
+        pad = PEN_WIDTH * 2 + 2
+        self.update(QRectF(a, b).normalized().adjusted(-pad, -pad, pad, pad).toAlignedRect())
+
+    def _follow(self, right: float) -> None:
+        """Pan left when the last stroke ended near the right edge, so the line can go on."""
+        wx = self.to_widget(right, 0.0).x()
+        if wx > FOLLOW_AT * self.width():
+            self._origin += QPointF((wx - FOLLOW_TO * self.width()) / self._scale, 0.0)
+            self._default_view = False
+
+    def _reset_default_view(self) -> None:
+        self._origin = QPointF(-MARGIN / self._scale, -BASELINE_AT * self.height() / self._scale)
+        self._invalidate()
+
+
+def _smooth_path(pts: np.ndarray) -> QPainterPath:
+    """Quadratic curves through the midpoints of consecutive points (a dot for one point)."""
+    path = QPainterPath()
+    if len(pts) == 1:
+        path.addEllipse(QPointF(*pts[0]), 0.6, 0.6)
+        return path
+    path.moveTo(QPointF(*pts[0]))
+    for i in range(1, len(pts) - 1):
+        mid = (pts[i] + pts[i + 1]) / 2
+        path.quadTo(QPointF(*pts[i]), QPointF(*mid))
+    path.lineTo(QPointF(*pts[-1]))
+    return path

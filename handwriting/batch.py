@@ -1,0 +1,103 @@
+"""Batch recognition over many files: items (one per ink in a file), worker processes, results.
+
+Every ink of every file is one item; a file or segment that cannot be read becomes an
+item with an error, and the run goes on. Work is split by file across `jobs` processes,
+each with its own onnxruntime session; results come back in input order.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from handwriting.errors import HandwritingError, InkFormatError
+from handwriting.formats import detect_format, expand_paths, read_items
+from handwriting.ink import Ink
+
+__all__ = ["ItemResult", "recognize_files", "iter_items"]
+
+BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    path: str
+    index: int
+    label: str | None
+    text: str | None
+    alternatives: list[dict]
+    words: list[dict]
+    error: str | None
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "index": self.index, "label": self.label, "text": self.text,
+                "alternatives": self.alternatives, "words": self.words, "error": self.error}
+
+
+def iter_items(path: Path) -> Iterator[tuple[int, Ink | InkFormatError]]:
+    """(index, ink or its error) for every item of `path`; a file-level failure is item 0."""
+    try:
+        detect_format(path)
+        items = read_items(path)
+    except InkFormatError as exc:
+        yield 0, exc
+        return
+    if not items:
+        yield 0, InkFormatError(path, None, "holds no ink")
+    yield from enumerate(items)
+
+
+_worker_recognizer = None
+
+
+def _init_worker(model: str | None, options: dict) -> None:
+    global _worker_recognizer
+    from handwriting.recognizer import Recognizer
+
+    _worker_recognizer = Recognizer(model, **options)
+
+
+def _recognize_file(path: str) -> list[ItemResult]:
+    recognizer = _worker_recognizer
+    assert recognizer is not None, "worker not initialised"
+    items = list(iter_items(Path(path)))
+    results: list[ItemResult | None] = [None] * len(items)
+    good = [(k, i, ink) for k, (i, ink) in enumerate(items) if isinstance(ink, Ink)]
+    for k, (index, item) in enumerate(items):
+        if isinstance(item, Ink) and item.is_empty:
+            results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: empty ink")
+        elif not isinstance(item, Ink):
+            results[k] = ItemResult(path, index, None, None, [], [], str(item))
+    good = [(k, i, ink) for k, i, ink in good if not ink.is_empty]
+    for start in range(0, len(good), BATCH_SIZE):
+        chunk = good[start:start + BATCH_SIZE]
+        for (k, index, ink), rec in zip(chunk, recognizer.recognize_batch([ink for _, _, ink in chunk])):
+            d = rec.to_dict()
+            results[k] = ItemResult(path, index, ink.label, rec.text, d["alternatives"], d["words"], None)
+    return [r for r in results if r is not None]
+
+
+def recognize_files(paths: list[str], model: str | None = None, jobs: int = 1, progress: bool = False,
+                    **options) -> Iterator[ItemResult]:
+    """Results for every item of every file (directories and globs expanded), in input order."""
+    files = [str(p) for p in expand_paths(paths)]
+    if not files:
+        raise HandwritingError("no input files")
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(files), unit="file", disable=not progress, desc="recognizing")
+    jobs = max(1, min(jobs, len(files), os.cpu_count() or 1))
+    _init_worker(model, options)  # loads the model here first, so a bad one fails once, clearly
+    if jobs == 1:
+        for f in files:
+            yield from _recognize_file(f)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model, options)) as pool:
+            for results in pool.map(_recognize_file, files, chunksize=max(1, len(files) // (jobs * 8))):
+                yield from results
+                bar.update()
+    bar.close()

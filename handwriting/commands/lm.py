@@ -1,0 +1,65 @@
+"""`handwriting lm build TEXT... --out lm.lm`: a character n-gram language model and lexicon."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from handwriting.alphabet import Alphabet
+from handwriting.errors import HandwritingError
+from handwriting.lm import build_language_model, save_language_model
+from handwriting.modelfile import load_model_file
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lm", help="build a character language model for beam search")
+    action = p.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
+    b = action.add_parser("build", help="count character n-grams of text files (one line each)")
+    b.add_argument("texts", nargs="*", help="plain-text files, one text line per line")
+    b.add_argument("--words", help="word frequency list: word<TAB>count per line (becomes the lexicon)")
+    b.add_argument("--wordfreq", type=int, default=0, metavar="N",
+                   help="add the N most frequent English words of the wordfreq package")
+    b.add_argument("--order", type=int, default=6, help="n-gram order (default 6)")
+    b.add_argument("--model", help="take the alphabet from this model (default: the built-in alphabet)")
+    b.add_argument("--out", required=True)
+    b.set_defaults(run=_build)
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HandwritingError(f"{path}: cannot read text ({exc})") from None
+
+
+def _words(args: argparse.Namespace) -> list[tuple[str, float]]:
+    words: list[tuple[str, float]] = []
+    if args.words:
+        for n, line in enumerate(_read_lines(args.words), 1):
+            parts = line.split("\t")
+            try:
+                words.append((parts[0], float(parts[1]) if len(parts) > 1 else 1.0))
+            except ValueError:
+                raise HandwritingError(f"{args.words}: line {n}: expected word<TAB>count") from None
+    if args.wordfreq:
+        try:
+            from wordfreq import top_n_list, word_frequency
+        except ImportError:
+            raise HandwritingError("--wordfreq needs the wordfreq package (pip install wordfreq)") from None
+        # frequencies scaled so that the commonest word counts about a million
+        words += [(w, word_frequency(w, "en") * 2e7) for w in top_n_list("en", args.wordfreq)]
+    return words
+
+
+def _build(args: argparse.Namespace) -> int:
+    alphabet = load_model_file(args.model).alphabet if args.model else Alphabet()
+    texts = [line for path in args.texts for line in _read_lines(path)]
+    words = _words(args)
+    if not texts and not words:
+        raise HandwritingError("nothing to build from: give text files, --words or --wordfreq")
+    model = build_language_model(texts, alphabet, args.order, words)
+    save_language_model(model, args.out)
+    print(f"wrote {args.out}: order {model.order}, {len(model.counts)} contexts, {len(model.lexicon)} lexicon words")
+    return 0

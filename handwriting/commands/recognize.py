@@ -1,0 +1,68 @@
+"""`handwriting recognize PATH...`: batch recognition to JSON lines, CSV or plain text."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from typing import Iterable, TextIO
+
+from handwriting.atomic import atomic_write
+from handwriting.batch import ItemResult, recognize_files
+
+__all__ = ["register", "add_model_options", "recognizer_options"]
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="ONNX model (default: the shipped model, or $HANDWRITING_MODEL)")
+    p.add_argument("--beam", type=int, default=0, help="beam width (0: greedy, or beam 16 when an LM is used)")
+    p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
+    p.add_argument("--no-lm", action="store_true", help="decode without a language model")
+    p.add_argument("--lm-weight", type=float, default=0.5)
+
+
+def recognizer_options(args: argparse.Namespace) -> dict:
+    lm = None if args.no_lm else (args.lm or "auto")
+    return {"beam": args.beam, "lm": lm, "lm_weight": args.lm_weight}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("recognize", help="recognise ink files (InkML, IAM-OnDB XML, UNIPEN, JSON)")
+    p.add_argument("paths", nargs="+", help="files, directories or globs")
+    add_model_options(p)
+    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--format", choices=["jsonl", "csv", "text"], default="text")
+    p.add_argument("--output", help="write results to this file (atomically) instead of stdout")
+    p.set_defaults(run=_run)
+
+
+def _write(results: Iterable[ItemResult], fmt: str, out: TextIO) -> int:
+    failures = 0
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer:
+        writer.writerow(["path", "index", "label", "text", "alternatives", "error"])
+    for r in results:
+        failures += r.error is not None
+        if fmt == "jsonl":
+            out.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+        elif writer:
+            writer.writerow([r.path, r.index, r.label or "", r.text or "", " | ".join(a["text"] for a in r.alternatives), r.error or ""])
+        elif r.error:
+            print(f"error: {r.error}", file=sys.stderr)
+        else:
+            out.write(f"{r.path}[{r.index}]\t{r.text}\n")
+    return failures
+
+
+def _run(args: argparse.Namespace) -> int:
+    results = recognize_files(args.paths, args.model, args.jobs, progress=sys.stderr.isatty(), **recognizer_options(args))
+    if args.output:
+        buffer = io.StringIO()
+        failures = _write(results, args.format, buffer)
+        with atomic_write(args.output) as fh:
+            fh.write(buffer.getvalue())
+    else:
+        failures = _write(results, args.format, sys.stdout)
+    return 1 if failures else 0
