@@ -18,7 +18,7 @@ import math
 from typing import Iterable
 
 import numpy as np
-from PyQt6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QElapsedTimer, QLineF, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QTabletEvent, QWheelEvent
 from PyQt6.QtWidgets import QWidget
 
@@ -30,6 +30,7 @@ __all__ = ["Canvas", "LIVE", "STROKE", "EDIT"]
 
 LIVE, STROKE, EDIT = "live", "stroke", "edit"  # kinds of `Canvas.inkChanged`
 PEN_WIDTH = 2.6  # logical pixels, whatever the zoom
+WIDTH_STEPS, COLOUR_LEVELS = 4, 24  # segments are grouped by width (1/4 px) and colour level
 X_HEIGHT, ASCENDER = 42.0, 95.0  # guide lines above the baseline (model y = 0) at zoom 1
 BASELINE_AT = 0.66  # fraction of the height where the default view puts the baseline
 FOLLOW_AT, FOLLOW_TO = 0.8, 0.45  # a stroke ending right of FOLLOW_AT x width pans it to FOLLOW_TO
@@ -63,6 +64,8 @@ class Canvas(QWidget):
         self._highlight: frozenset[int] = frozenset()
         self._values: np.ndarray | None = None
         self._cache: QPixmap | None = None
+        self._marker: tuple[float, float] | None = None
+        self.follow_pen = True  # pan after strokes near the right edge (off while replaying)
 
     # -- the ink ---------------------------------------------------------------------------
     def ink(self, include_live: bool = True) -> Ink:
@@ -132,7 +135,8 @@ class Canvas(QWidget):
         stroke = np.array(self._live, dtype=np.float64)
         self._live = None
         self._history.add(stroke)
-        self._follow(float(stroke[:, 0].max()))
+        if self.follow_pen:
+            self._follow(float(stroke[:, 0].max()))
         self._invalidate()
         self.inkChanged.emit(STROKE)
         self.historyChanged.emit()
@@ -152,8 +156,16 @@ class Canvas(QWidget):
             values = np.asarray(values, dtype=np.float64)
             top = np.nanmax(values) if values.size else 0.0
             values = values / top if top > 0 else None
+        if values is None and self._values is None:
+            return
         self._values = values
         self._invalidate()
+
+    def set_marker(self, point: tuple[float, float] | None) -> None:
+        """Mark one model point (the frame hovered in the Graves panel); None removes the mark."""
+        if point != self._marker:
+            self._marker = point
+            self.update()
 
     def set_guides(self, on: bool) -> None:
         self._guides = on
@@ -253,6 +265,10 @@ class Canvas(QWidget):
         if self._live:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             self._paint_stroke(painter, np.array(self._live), INK, None)
+        if self._marker is not None:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(ACCENT, 2.0))
+            painter.drawEllipse(self.to_widget(*self._marker), 6.0, 6.0)
         painter.end()
 
     # -- painting --------------------------------------------------------------------------------------
@@ -282,36 +298,40 @@ class Canvas(QWidget):
     def _paint_strokes(self, painter: QPainter) -> None:
         strokes = self._history.strokes
         values = self._values if self._values is not None and len(self._values) == sum(map(len, strokes)) else None
-        colours = heat(values) if values is not None else None
         start = 0
         for index, stroke in enumerate(strokes):
-            stroke_colours = colours[start:start + len(stroke)] if colours is not None else None
+            stroke_values = values[start:start + len(stroke)] if values is not None else None
             start += len(stroke)
             if index in self._highlight:
                 halo = QColor(ACCENT)
                 halo.setAlpha(60)
                 self._paint_stroke(painter, stroke, halo, None, extra=7.0)
-            self._paint_stroke(painter, stroke, ACCENT if index in self._highlight else INK, stroke_colours)
+            self._paint_stroke(painter, stroke, ACCENT if index in self._highlight else INK, stroke_values)
 
-    def _paint_stroke(self, painter: QPainter, stroke: np.ndarray, colour: QColor, colours: np.ndarray | None,
+    def _paint_stroke(self, painter: QPainter, stroke: np.ndarray, colour: QColor, values: np.ndarray | None,
                       extra: float = 0.0) -> None:
-        """One stroke: a smooth path, or segments when pressure or per-point colours vary."""
+        """One stroke: a smooth path, or when pressure or per-point values (colours) vary,
+        its segments grouped by colour and width so that each group is one Qt call."""
         pts = (stroke[:, :2] - [self._origin.x(), self._origin.y()]) * self._scale
         pressure = stroke[:, 3]
         has_pressure = bool(np.isfinite(pressure).any())
         pen = QPen(colour, PEN_WIDTH + extra, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
-        if len(pts) == 1 or (not has_pressure and colours is None):
+        if len(pts) == 1 or (not has_pressure and values is None):
             painter.setPen(pen)
             painter.drawPath(_smooth_path(pts))
             return
-        widths = PEN_WIDTH * (0.4 + 1.2 * np.nan_to_num(pressure, nan=0.5)) + extra if has_pressure else None
-        for i in range(1, len(pts)):
-            if colours is not None:
-                pen.setColor(to_qcolor(colours[i]))
-            if widths is not None:
-                pen.setWidthF(float(widths[i]))
+        widths = PEN_WIDTH * (0.4 + 1.2 * np.nan_to_num(pressure[1:], nan=0.5)) if has_pressure else PEN_WIDTH
+        widths = np.broadcast_to(np.round(np.asarray(widths) * WIDTH_STEPS) / WIDTH_STEPS + extra, len(pts) - 1)
+        levels = np.rint(values[1:] * COLOUR_LEVELS) if values is not None else np.zeros(len(pts) - 1)
+        lines = [QLineF(*a, *b) for a, b in zip(pts[:-1].tolist(), pts[1:].tolist())]
+        groups = np.stack([levels, widths], axis=1)
+        for level, width in np.unique(groups, axis=0).tolist():
+            if values is not None:
+                pen.setColor(to_qcolor(heat(level / COLOUR_LEVELS)))
+            pen.setWidthF(width)
             painter.setPen(pen)
-            painter.drawLine(QPointF(*pts[i - 1]), QPointF(*pts[i]))
+            members = np.flatnonzero((levels == level) & (widths == width))
+            painter.drawLines([lines[i] for i in members])
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _elapsed(self) -> float:

@@ -1,7 +1,7 @@
 """Colour maps for the pad: numbers to RGBA, as numpy arrays, QColors or QImages.
 
 `diverging` maps [-1, 1] blue-white-red (cell states, signed saliency); `heat` maps
-[0, 1] pale to dark red through orange (saliency painted on ink). Anchors are
+[0, 1] slate grey (still readable as ink) to dark red through orange (saliency painted on ink). Anchors are
 interpolated linearly in sRGB, which is plenty for a small heatmap.
 """
 
@@ -23,7 +23,7 @@ _DIVERGING = np.array([
     [253, 219, 199], [239, 138, 98], [178, 24, 43],
 ], dtype=np.float64)
 _HEAT = np.array([
-    [200, 205, 215], [253, 208, 162], [253, 141, 60], [217, 72, 1], [127, 39, 4],
+    [125, 135, 155], [245, 170, 90], [240, 100, 30], [200, 30, 20], [120, 0, 20],
 ], dtype=np.float64)
 
 

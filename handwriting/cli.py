@@ -14,7 +14,7 @@ from handwriting.errors import HandwritingError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "recognize", "eval", "prepare", "train", "export", "lm"]
+COMMANDS = ["info", "recognize", "eval", "prepare", "train", "export", "lm", "explain", "app"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,9 +1,9 @@
-"""Looking inside the network, as in Alex Graves' handwriting demos: cell states and saliency.
+"""Looking inside the network, as in Alex Graves' LSTM handwriting demo: cell states and saliency.
 
-Graves' demos show, as one writes, the LSTM cell states of chosen cells and how strongly
-each part of the ink drives the current output (the "sequential Jacobian" of Graves et al.,
-"A Novel Connectionist System for Unconstrained Handwriting Recognition", TPAMI 2009, and
-Graves, "Supervised Sequence Labelling with Recurrent Neural Networks", 2012). Both are
+The demo shows, as one writes, the cell states of chosen LSTM cells and how strongly each
+part of the ink drives the current output, the "sequential Jacobian" of Graves et al., "A
+Novel Connectionist System for Unconstrained Handwriting Recognition" (TPAMI 2009) and of
+Graves, "Supervised Sequence Labelling with Recurrent Neural Networks" (2012). Both are
 rebuilt here in numpy from the ONNX model file alone (torch is never imported):
 
 * cell states: the graph returns every layer's hidden states h, so the gates of all frames
@@ -11,15 +11,16 @@ rebuilt here in numpy from the ONNX model file alone (torch is never imported):
   returned states shifted by one frame in each direction's time order; only the
   elementwise c_t = f_t c_{t-1} + i_t g_t is left to a loop over frames;
 * saliency: d log p(class | frame t) / d features of every frame, by back-propagation
-  through time (Werbos, Proc. IEEE 1990) through the log-softmax, the output layer, every
-  layer and direction and the feature standardisation; mapped back onto the ink's points
-  through the dx/dy features, so it can be painted onto the ink.
+  through time (Werbos, "Backpropagation through time: what it does and how to do it",
+  Proc. IEEE 1990) through the log-softmax, the output layer, every layer and direction
+  and the feature standardisation; mapped back onto the ink's points through the dx/dy
+  features, so it can be painted onto the ink.
 
     x = explain(recognizer, ink)          # target: the last recognised character
     x.point_saliency, x.cells[layer][:, direction, unit], x.to_dict()
 
-Arrays inside run in "direction time": (2, T, ...) with the backward direction reversed,
-so both directions share one loop.
+Arithmetic is float32, like the graph's. Arrays inside run in "direction time": (2, T, ...)
+with the backward direction reversed, so both directions share one loop.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = ["Explanation", "Unrolled", "explain", "unroll", "default_target", "se
 DIRECTIONS = ("forward", "backward")
 MOVEMENT = [FEATURE_NAMES.index("dx"), FEATURE_NAMES.index("dy")]
 Target = tuple[int, int]
+DTYPE = np.float32
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,10 @@ _CACHE: dict[int, _Weights] = {}
 
 
 def _weights(model: ModelFile) -> _Weights:
-    """The network's weights (float64) from the ONNX initializers, converted once per ModelFile."""
+    """The network's weights (DTYPE) from the ONNX initializers, converted once per ModelFile."""
     key = id(model)
     if key not in _CACHE:
-        a = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in model.proto.graph.initializer}
+        a = {t.name: numpy_helper.to_array(t).astype(DTYPE) for t in model.proto.graph.initializer}
         layers = [_Layer(a[f"W_{n}"], a[f"R_{n}"], np.add(*np.split(a[f"B_{n}"], 2, axis=1)))
                   for n in range(model.layers)]
         _CACHE[key] = _Weights(a["feature_mean"], a["feature_std"], layers, a["output_weight"], a["output_bias"])
@@ -109,14 +111,14 @@ class _Trace:
 def _forward(layer: _Layer, x: np.ndarray, h: np.ndarray) -> _Trace:
     """Gates and cell states of a layer with input x (T, I) and returned hidden states h (T, 2H)."""
     steps, hidden = len(x), layer.r.shape[2]
-    h_prev = _delayed(_directed(h.reshape(steps, 2, hidden).astype(np.float64)))
+    h_prev = _delayed(_directed(h.reshape(steps, 2, hidden).astype(DTYPE)))
     z = np.stack([x, x[::-1]]) @ layer.w.transpose(0, 2, 1) + h_prev @ layer.r.transpose(0, 2, 1) + layer.b[:, None]
     gates = z.reshape(2, steps, 4, hidden)
     gates[:, :, :3] = _sigmoid(gates[:, :, :3])
     gates[:, :, 3] = np.tanh(gates[:, :, 3])
     f, ig = gates[:, :, 2], gates[:, :, 0] * gates[:, :, 3]
     c = np.empty_like(ig)
-    prev = np.zeros((2, hidden))
+    prev = np.zeros((2, hidden), DTYPE)
     for s in range(steps):
         prev = c[:, s] = f[:, s] * prev + ig[:, s]
     return _Trace(gates, c)
@@ -132,8 +134,8 @@ def _backward(layer: _Layer, trace: _Trace, dh: np.ndarray) -> np.ndarray:
     dh_to_dc = o * (1 - tanh_c * tanh_c)
     dh = _directed(dh)
     steps, hidden = dh.shape[1], dh.shape[2]
-    dz = np.empty((2, steps, 4, hidden))
-    dh_next, dc_next = np.zeros((2, 1, 4 * hidden)), np.zeros((2, hidden))
+    dz = np.empty((2, steps, 4, hidden), DTYPE)
+    dh_next, dc_next = np.zeros((2, 1, 4 * hidden), DTYPE), np.zeros((2, hidden), DTYPE)
     for s in range(steps - 1, -1, -1):
         dh_s = dh[:, s] + (dh_next @ layer.r)[:, 0]
         dc = dc_next + dh_s * dh_to_dc[:, s]
@@ -180,11 +182,11 @@ def unroll(model: ModelFile, features: np.ndarray, hidden: Sequence[np.ndarray])
     weights = _weights(model)
     if len(features) == 0 or len(hidden) != len(weights.layers):
         raise ValueError(f"need at least one frame and {len(weights.layers)} layers of hidden states")
-    x = (features.astype(np.float64) - weights.mean) / weights.std
+    x = (features.astype(DTYPE) - weights.mean) / weights.std
     traces = []
     for layer, h in zip(weights.layers, hidden):
         traces.append(_forward(layer, x, h))
-        x = h.astype(np.float64)
+        x = h.astype(DTYPE)
     return Unrolled(weights, traces, x)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from onnx import numpy_helper
 
 torch = pytest.importorskip("torch")
 
@@ -32,8 +33,9 @@ def recognizer(tmp_path_factory) -> Recognizer:
     alphabet = Alphabet("abcdefg ")
     model = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), alphabet.num_classes, HIDDEN, LAYERS))
     with torch.no_grad():
-        for p in model.lstm.parameters():
-            p.mul_(2.0)
+        for name, p in model.named_parameters():
+            if not name.startswith("output."):
+                p.mul_(2.0)  # saturating gates
         model.feature_mean.normal_()
         model.feature_std.uniform_(0.5, 2.0)
     path = tmp_path_factory.mktemp("model") / "tiny.onnx"
@@ -42,8 +44,13 @@ def recognizer(tmp_path_factory) -> Recognizer:
 
 
 @pytest.fixture(scope="module")
+def onnx_weights(recognizer: Recognizer) -> dict[str, torch.Tensor]:
+    return {t.name: torch.tensor(numpy_helper.to_array(t), dtype=torch.float64) for t in recognizer.model.proto.graph.initializer}
+
+
+@pytest.fixture(scope="module")
 def state(recognizer: Recognizer) -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(v).double() for k, v in state_from_onnx(recognizer.model.proto).items()}
+    return {k: torch.tensor(v, dtype=torch.float64) for k, v in state_from_onnx(recognizer.model.proto).items()}
 
 
 def run_network(recognizer: Recognizer, features: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -54,19 +61,22 @@ def run_network(recognizer: Recognizer, features: np.ndarray) -> tuple[np.ndarra
     return log_probs[0], hidden[0]
 
 
-def reference_states(state: dict[str, torch.Tensor], features: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per layer hidden (T, 2H) and cell states (T, 2, H) of a step-by-step float64 torch LSTM."""
-    x = (torch.from_numpy(features).double() - state["feature_mean"]) / state["feature_std"]
+def reference_states(weights: dict[str, torch.Tensor], features: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per layer hidden (T, 2H) and cell states (T, 2, H) of a step-by-step float64 torch LSTM.
+
+    Weights are the graph's own (ONNX `LSTM` layout: gates i, o, f, c; input then recurrent bias).
+    """
+    x = (torch.from_numpy(features).double() - weights["feature_mean"]) / weights["feature_std"]
     hiddens, cells = [], []
     for layer in range(LAYERS):
         h_dirs, c_dirs = [], []
-        for suffix, order in (("", range(len(x))), ("_reverse", reversed(range(len(x))))):
-            w_ih, w_hh = state[f"lstm.weight_ih_l{layer}{suffix}"], state[f"lstm.weight_hh_l{layer}{suffix}"]
-            bias = state[f"lstm.bias_ih_l{layer}{suffix}"] + state[f"lstm.bias_hh_l{layer}{suffix}"]
+        for d, order in enumerate((range(len(x)), reversed(range(len(x))))):
+            w, r = weights[f"W_{layer}"][d], weights[f"R_{layer}"][d]
+            bias = sum(weights[f"B_{layer}"][d].chunk(2))
             h = c = torch.zeros(HIDDEN, dtype=torch.float64)
             hs, cs = [None] * len(x), [None] * len(x)
             for t in order:
-                i, f, g, o = (x[t] @ w_ih.T + h @ w_hh.T + bias).chunk(4)
+                i, o, f, g = (x[t] @ w.T + h @ r.T + bias).chunk(4)
                 c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
                 h = torch.sigmoid(o) * torch.tanh(c)
                 hs[t], cs[t] = h, c
@@ -78,13 +88,14 @@ def reference_states(state: dict[str, torch.Tensor], features: np.ndarray) -> tu
     return hiddens, cells
 
 
-def reference_saliency(state: dict[str, torch.Tensor], features: np.ndarray, target: tuple[int, int]) -> np.ndarray:
-    """d log p(class | frame) / d features by torch autograd through `BiLSTMCTC` in float64."""
+def reference_saliency(state: dict[str, torch.Tensor], features: np.ndarray,
+                       targets: list[tuple[int, int]]) -> list[np.ndarray]:
+    """d log p(class | frame) / d features per target, by torch autograd through `BiLSTMCTC` in float64."""
     model = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), len(state["output.bias"]), HIDDEN, LAYERS)).double().eval()
     model.load_state_dict(state)
     x = torch.from_numpy(features).double()[None].requires_grad_()
-    model(x)[0, target[0], target[1]].backward()
-    return x.grad[0].numpy()
+    log_probs = model(x)[0]
+    return [torch.autograd.grad(log_probs[t, c], x, retain_graph=True)[0][0].numpy() for t, c in targets]
 
 
 def random_features(length: int, seed: int) -> np.ndarray:
@@ -92,10 +103,10 @@ def random_features(length: int, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("length", LENGTHS)
-def test_cell_states_match_a_step_by_step_lstm(recognizer, state, length: int) -> None:
+def test_cell_states_match_a_step_by_step_lstm(recognizer, onnx_weights, length: int) -> None:
     features = random_features(length, length)
     _, hidden = run_network(recognizer, features)
-    ref_hidden, ref_cells = reference_states(state, features)
+    ref_hidden, ref_cells = reference_states(onnx_weights, features)
     cells = unroll(recognizer.model, features, hidden).cells
     assert len(cells) == LAYERS
     for layer in range(LAYERS):
@@ -110,9 +121,9 @@ def test_saliency_matches_autograd(recognizer, state, length: int) -> None:
     _, hidden = run_network(recognizer, features)
     unrolled = unroll(recognizer.model, features, hidden)
     classes = recognizer.alphabet.num_classes
-    for k, frame in enumerate(sorted({0, length // 2, length - 1})):  # each direction carries it at the ends
-        target = (frame, (3 * k + length) % classes)
-        expected = reference_saliency(state, features, target)
+    frames = sorted({0, length // 2, length - 1})  # at the ends, one direction alone carries the gradient
+    targets = [(frame, (3 * k + length) % classes) for k, frame in enumerate(frames)]
+    for target, expected in zip(targets, reference_saliency(state, features, targets)):
         got = unrolled.saliency(target)
         assert got.shape == (length, len(FEATURE_NAMES))
         assert np.abs(got - expected).max() < SALIENCY_TOLERANCE * np.abs(expected).max()

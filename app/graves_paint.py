@@ -1,0 +1,332 @@
+"""The Graves view as a pure painting function: four rows on one time axis of frames.
+
+1. output: each recognised character at its emission frame, over the network's
+   non-blank probability per frame;
+2. cells: a heatmap of chosen LSTM memory cells (blue negative, red positive, each
+   row scaled by its own largest |c|);
+3. writing: the frames' positions, the ink as the network reads it, coloured by
+   saliency, with a thin line from each emission frame to where it was written;
+4. saliency: d log p(target) / d dx and d dy per frame (the sequential Jacobian).
+
+`build_view` turns a Recognition (and, when ready, its Explanation) into a `GravesView`;
+`paint_graves` draws one into any QPainter rectangle and returns its `Layout` (for
+mapping the mouse to frames); `render_graves` paints offscreen into a QImage, which is
+how `handwriting explain` makes its PNG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+import numpy as np
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+
+from app.colors import ACCENT, INK, MUTED, diverging, heat, matrix_image, to_qcolor
+from handwriting.alphabet import BLANK
+from handwriting.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
+from handwriting.recognizer import Recognition
+
+__all__ = ["GravesView", "Layout", "build_view", "paint_graves", "render_graves", "ROWS"]
+
+ROWS = ("output", "cells", "writing", "saliency")
+_HEIGHTS = {"output": 0.2, "cells": 0.38, "writing": 0.24, "saliency": 0.18}
+LABEL_WIDTH, CELL_LABEL_WIDTH, AXIS_HEIGHT, GAP, PAD = 136.0, 50.0, 16.0, 5.0, 6.0
+ARROWS = ("\u2192", "\u2190")  # forward, backward
+X_COLOUR, Y_COLOUR = QColor(214, 60, 40), QColor(40, 100, 200)
+BACKGROUND = QColor(255, 255, 255)
+ROW_BACKGROUND = QColor(246, 247, 250)
+
+
+@dataclass(frozen=True)
+class GravesView:
+    """Everything the four rows show, as plain arrays (no model needed to paint it)."""
+
+    activity: np.ndarray  # (T,) 1 - p(blank) per frame
+    chars: tuple[tuple[str, int], ...]  # recognised characters and their emission frames
+    xy: np.ndarray  # (T, 2) frame positions (y down)
+    joined: np.ndarray  # (T,) frame t is joined to frame t-1 by the pen
+    cells: np.ndarray | None = None  # (K, T) chosen cell states
+    cell_labels: tuple[str, ...] = ()
+    cell_title: str = "cells"
+    saliency: np.ndarray | None = None  # (T, 2) d/d dx, d/d dy
+    target: tuple[int, str] | None = None  # (frame, character) the saliency is for
+    cursor: int | None = None  # a frame to mark across the rows
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.activity)
+
+
+def build_view(recognition: Recognition, explanation: Explanation | None = None, how: str = "active", k: int = 16,
+               layer: int | None = None, direction: int | None = None) -> GravesView:
+    """The view of `recognition`; cells (from `layer`/`direction`, None = all) and saliency
+    come from `explanation` when it belongs to this recognition."""
+    frames = recognition.frames
+    activity = 1.0 - np.exp(recognition.log_probs[:, BLANK]) if len(frames) else np.zeros(0)
+    joined = np.zeros(len(frames), bool)
+    joined[1:] = frames.stroke_index[1:] == frames.stroke_index[:-1]
+    view = GravesView(activity, tuple((c.char, c.frame) for c in recognition.characters), frames.xy, joined)
+    if explanation is None or explanation.recognition is not recognition:
+        return view
+    layers = range(len(explanation.cells)) if layer is None else [layer]
+    directions = [0, 1] if direction is None else [direction]
+    subset = [explanation.cells[n][:, directions] for n in layers]
+    chosen = select_cells(subset, how, k)
+    units = subset[0].shape[2]
+    labels, rows = [], []
+    for index in chosen.tolist():
+        n, d, unit = np.unravel_index(index, (len(subset), len(directions), units))
+        labels.append(f"L{layers[n] + 1}{ARROWS[directions[d]]}{unit}")
+        rows.append(subset[n][:, d, unit])
+    where = "all layers" if layer is None else f"layer {layer + 1}"
+    if direction is not None:
+        where += f" {DIRECTIONS[direction]}"
+    return replace(view, cells=np.array(rows).reshape(len(rows), len(frames)), cell_labels=tuple(labels),
+                   cell_title=f"cells\nmost {how}\n{where}", saliency=explanation.saliency[:, MOVEMENT],
+                   target=(explanation.target[0], explanation.target_char))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the rows are, and the shared time axis: frame <-> x."""
+
+    rows: dict[str, QRectF]
+    num_frames: int
+
+    @property
+    def left(self) -> float:
+        return self.rows["output"].left()
+
+    @property
+    def width(self) -> float:
+        return self.rows["output"].width()
+
+    def x_of(self, frame: float) -> float:
+        return self.left + (frame + 0.5) * self.width / max(self.num_frames, 1)
+
+    def frame_at(self, x: float) -> int | None:
+        if self.num_frames == 0 or not self.left <= x <= self.left + self.width:
+            return None
+        return int(min((x - self.left) / self.width * self.num_frames, self.num_frames - 1))
+
+    def row_at(self, pos: QPointF) -> str | None:
+        return next((name for name, rect in self.rows.items() if rect.contains(pos)), None)
+
+
+def layout(rect: QRectF, num_frames: int) -> Layout:
+    left, top = rect.left() + LABEL_WIDTH, rect.top() + PAD
+    width = max(rect.width() - LABEL_WIDTH - PAD, 10.0)
+    usable = max(rect.height() - 2 * PAD - AXIS_HEIGHT - GAP * (len(ROWS) - 1), 40.0)
+    rows = {}
+    for name in ROWS:
+        height = usable * _HEIGHTS[name]
+        rows[name] = QRectF(left, top, width, height)
+        top += height + GAP
+    return Layout(rows, num_frames)
+
+
+def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None) -> Layout:
+    """Paint the four rows of `view` (None: empty rows with a hint) into `rect`."""
+    geometry = layout(rect, view.num_frames if view is not None else 0)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.fillRect(rect, BACKGROUND)
+    font = QFont(painter.font())
+    font.setPixelSize(11)
+    painter.setFont(font)
+    for row in geometry.rows.values():
+        painter.fillRect(row, ROW_BACKGROUND)
+    titles = {name: name for name in ROWS}
+    if view is None or view.num_frames == 0:
+        _label_column(painter, geometry, titles)
+        painter.setPen(MUTED)
+        painter.drawText(geometry.rows["cells"], Qt.AlignmentFlag.AlignCenter,
+                         "write something: the network's view of it appears here")
+        painter.restore()
+        return geometry
+    if view.cells is not None:
+        titles["cells"] = view.cell_title
+    if view.target is not None:
+        titles["saliency"] = f"saliency\nof {_shown_char(view.target[1])}\nat frame {view.target[0]}"
+    _label_column(painter, geometry, titles)
+    _paint_output(painter, geometry, view)
+    _paint_cells(painter, geometry, view)
+    _paint_writing(painter, geometry, view)
+    _paint_saliency(painter, geometry, view)
+    _paint_axis(painter, geometry)
+    if view.cursor is not None and 0 <= view.cursor < view.num_frames:
+        _paint_cursor(painter, geometry, view)
+    painter.restore()
+    return geometry
+
+
+def render_graves(view: GravesView | None, width: int = 1200, height: int = 480) -> QImage:
+    """The view painted offscreen into a new image (a QGuiApplication must exist, for fonts)."""
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(BACKGROUND)
+    painter = QPainter(image)
+    paint_graves(painter, QRectF(0, 0, width, height), view)
+    painter.end()
+    return image
+
+
+# -- the rows ---------------------------------------------------------------------------------------
+def _label_column(painter: QPainter, geometry: Layout, titles: dict[str, str]) -> None:
+    painter.setPen(INK)
+    for name, row in geometry.rows.items():
+        box = QRectF(PAD, row.top(), LABEL_WIDTH - CELL_LABEL_WIDTH - 2 * PAD, row.height())
+        painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                         titles[name])
+
+
+def _paint_output(painter: QPainter, geometry: Layout, view: GravesView) -> None:
+    row = geometry.rows["output"]
+    path = QPainterPath(QPointF(geometry.x_of(-0.5), row.bottom()))
+    for t, a in enumerate(view.activity):
+        y = row.bottom() - float(a) * row.height() * 0.55
+        path.lineTo(QPointF(geometry.x_of(t - 0.5), y))
+        path.lineTo(QPointF(geometry.x_of(t + 0.5), y))
+    path.lineTo(QPointF(geometry.x_of(view.num_frames - 0.5), row.bottom()))
+    painter.fillPath(path, QColor(150, 185, 230, 110))
+    font = QFont(painter.font())
+    font.setPixelSize(int(np.clip(row.height() * 0.34, 10, 18)))
+    font.setBold(True)
+    painter.setFont(font)
+    metrics_height = font.pixelSize() + 2
+    last_right = [-1e9, -1e9]  # right edges of the text on two staggered lines
+    for char, frame in view.chars:
+        x = geometry.x_of(frame)
+        is_target = view.target is not None and view.target[0] == frame
+        painter.setPen(QPen(ACCENT if is_target else MUTED, 1.0))
+        painter.drawLine(QPointF(x, row.bottom()), QPointF(x, row.bottom() - row.height() * 0.6))
+        text = _shown_char(char).strip("'")
+        width = painter.fontMetrics().horizontalAdvance(text) + 2
+        level = 0 if x - width / 2 > last_right[0] else 1
+        last_right[level] = x + width / 2
+        box = QRectF(x - width / 2, row.top() + 1 + level * metrics_height * 0.9, width, metrics_height)
+        painter.setPen(ACCENT if is_target else INK)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+    font.setBold(False)
+    font.setPixelSize(11)
+    painter.setFont(font)
+
+
+def _paint_cells(painter: QPainter, geometry: Layout, view: GravesView) -> None:
+    row = geometry.rows["cells"]
+    if view.cells is None or not len(view.cells):
+        painter.setPen(MUTED)
+        painter.drawText(row, Qt.AlignmentFlag.AlignCenter, "cell states follow when the model has time")
+        return
+    scale = np.abs(view.cells).max(axis=1, keepdims=True)
+    normalised = np.divide(view.cells, scale, out=np.zeros_like(view.cells), where=scale > 0)
+    painter.drawImage(row, matrix_image(diverging(normalised)))
+    height = row.height() / len(view.cells)
+    if height >= 7:
+        font = QFont(painter.font())
+        font.setPixelSize(int(min(height - 1, 10)))
+        painter.setFont(font)
+        painter.setPen(MUTED)
+        for i, label in enumerate(view.cell_labels):
+            box = QRectF(row.left() - CELL_LABEL_WIDTH - 4, row.top() + i * height, CELL_LABEL_WIDTH, height)
+            painter.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+        font.setPixelSize(11)
+        painter.setFont(font)
+
+
+def _writing_transform(view: GravesView, row: QRectF) -> tuple[float, float, float]:
+    """(scale, dx, dy) putting the frames' xy into `row` at their own aspect, centred."""
+    lo, hi = view.xy.min(axis=0), view.xy.max(axis=0)
+    span = np.maximum(hi - lo, 1e-6)
+    scale = float(min((row.width() - 8) / span[0], (row.height() - 8) / span[1]))
+    dx = row.center().x() - (lo[0] + hi[0]) / 2 * scale
+    dy = row.center().y() - (lo[1] + hi[1]) / 2 * scale
+    return scale, dx, dy
+
+
+def _paint_writing(painter: QPainter, geometry: Layout, view: GravesView) -> None:
+    row = geometry.rows["writing"]
+    scale, dx, dy = _writing_transform(view, row)
+    pts = view.xy * scale + [dx, dy]
+    fan = QPen(QColor(120, 130, 150, 70), 1.0)
+    painter.setPen(fan)
+    for _, frame in view.chars:
+        painter.drawLine(QPointF(geometry.x_of(frame), row.top()), QPointF(*pts[frame]))
+    strength = None
+    if view.saliency is not None:
+        energy = np.linalg.norm(view.saliency, axis=1)
+        top = energy.max()
+        strength = heat(energy / top) if top > 0 else None
+    pen = QPen(INK, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+    for t in np.flatnonzero(view.joined):
+        if strength is not None:
+            pen.setColor(to_qcolor(strength[t]))
+        painter.setPen(pen)
+        painter.drawLine(QPointF(*pts[t - 1]), QPointF(*pts[t]))
+
+
+def _paint_saliency(painter: QPainter, geometry: Layout, view: GravesView) -> None:
+    row = geometry.rows["saliency"]
+    middle = row.center().y()
+    painter.setPen(QPen(QColor(200, 200, 205), 1.0))
+    painter.drawLine(QPointF(row.left(), middle), QPointF(row.right(), middle))
+    if view.saliency is None:
+        return
+    top = float(np.abs(view.saliency).max())
+    if top > 0:
+        for column, colour in ((0, X_COLOUR), (1, Y_COLOUR)):
+            path = QPainterPath()
+            for t, value in enumerate(view.saliency[:, column] / top):
+                point = QPointF(geometry.x_of(t), middle - float(value) * row.height() * 0.46)
+                path.moveTo(point) if t == 0 else path.lineTo(point)
+            painter.setPen(QPen(colour, 1.3))
+            painter.drawPath(path)
+    if view.target is not None:
+        x = geometry.x_of(view.target[0])
+        painter.setPen(QPen(ACCENT, 1.5, Qt.PenStyle.DashLine))
+        painter.drawLine(QPointF(x, row.top()), QPointF(x, row.bottom()))
+    at_left = view.target is None or view.target[0] > view.num_frames / 2  # the legend avoids the target
+    legend = QRectF(row.left() + 4 if at_left else row.right() - 58, row.top() + 2, 54, 14)
+    painter.fillRect(legend, QColor(255, 255, 255, 200))
+    for i, (name, colour) in enumerate((("dx", X_COLOUR), ("dy", Y_COLOUR))):
+        painter.setPen(colour)
+        painter.drawText(legend.adjusted(4 + i * 26, 0, 0, 0), Qt.AlignmentFlag.AlignLeft, name)
+
+
+def _paint_axis(painter: QPainter, geometry: Layout) -> None:
+    bottom = geometry.rows["saliency"].bottom()
+    painter.setPen(MUTED)
+    step = _nice_step(geometry.num_frames / max(geometry.width / 70, 1))
+    for frame in range(0, geometry.num_frames, step):
+        x = geometry.x_of(frame)
+        painter.drawLine(QPointF(x, bottom), QPointF(x, bottom + 3))
+        painter.drawText(QRectF(x - 30, bottom + 2, 60, AXIS_HEIGHT), Qt.AlignmentFlag.AlignHCenter, str(frame))
+    painter.drawText(QRectF(PAD, bottom + 2, LABEL_WIDTH - 2 * PAD, AXIS_HEIGHT), Qt.AlignmentFlag.AlignLeft,
+                     "frame")
+
+
+def _paint_cursor(painter: QPainter, geometry: Layout, view: GravesView) -> None:
+    x = geometry.x_of(view.cursor)
+    painter.setPen(QPen(QColor(20, 20, 20, 120), 1.0))
+    for name in ("output", "cells", "saliency"):
+        row = geometry.rows[name]
+        painter.drawLine(QPointF(x, row.top()), QPointF(x, row.bottom()))
+    row = geometry.rows["writing"]
+    scale, dx, dy = _writing_transform(view, row)
+    point = QPointF(*(view.xy[view.cursor] * scale + [dx, dy]))
+    painter.drawLine(QPointF(x, row.top()), point)
+    painter.setBrush(ACCENT)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(point, 3.5, 3.5)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def _shown_char(char: str) -> str:
+    return "'\u2423'" if char == " " else ("blank" if char == "" else f"'{char}'")
+
+
+def _nice_step(raw: float) -> int:
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
+        if step >= raw:
+            return step
+    return 10000
+

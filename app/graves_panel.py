@@ -1,0 +1,154 @@
+"""`GravesPanel`: the network's view below the pad: output, memory cells, writing, saliency.
+
+The panel keeps the newest Recognition and its Explanation, builds a `GravesView` from
+them with the cell choice of its controls (layer, direction, most active or most
+variable, how many) and paints it with `paint_graves`. Hovering marks a frame in every
+row (`frameHovered`); clicking a character in the output row asks for its saliency
+(`characterClicked`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PyQt6.QtCore import QRectF, QSize, pyqtSignal
+from PyQt6.QtGui import QMouseEvent, QPainter, QPaintEvent
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from app.graves_paint import GravesView, Layout, build_view, layout, paint_graves
+from handwriting.explain import DIRECTIONS, Explanation
+from handwriting.recognizer import Recognition
+
+__all__ = ["GravesPanel"]
+
+CLICK_RADIUS = 12.0  # pixels from a character's emission frame that still pick it
+
+
+class _Plot(QWidget):
+    """Paints a GravesView and maps the mouse to frames and characters."""
+
+    hovered = pyqtSignal(int)  # frame, -1 when none
+    clicked = pyqtSignal(int)  # index of a recognised character
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setMinimumHeight(220)
+        self.view: GravesView | None = None
+        self._cursor: int | None = None
+
+    def sizeHint(self) -> QSize:
+        return QSize(900, 320)
+
+    def set_view(self, view: GravesView | None) -> None:
+        self.view = view
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        view = replace(self.view, cursor=self._cursor) if self.view is not None else None
+        paint_graves(painter, QRectF(self.rect()), view)
+        painter.end()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        frame = self._layout().frame_at(event.position().x()) if self.view is not None else None
+        if frame != self._cursor:
+            self._cursor = frame
+            self.hovered.emit(-1 if frame is None else frame)
+            self.update()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        self._cursor = None
+        self.hovered.emit(-1)
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.view is None or not self.view.chars:
+            return
+        geometry = self._layout()
+        if geometry.row_at(event.position()) not in ("output", "saliency"):
+            return
+        distances = [abs(geometry.x_of(frame) - event.position().x()) for _, frame in self.view.chars]
+        nearest = min(range(len(distances)), key=distances.__getitem__)
+        if distances[nearest] <= CLICK_RADIUS:
+            self.clicked.emit(nearest)
+
+    def _layout(self) -> Layout:
+        return layout(QRectF(self.rect()), self.view.num_frames if self.view is not None else 0)
+
+
+class GravesPanel(QWidget):
+    """Controls for the cell choice above the four-row plot."""
+
+    frameHovered = pyqtSignal(int)
+    characterClicked = pyqtSignal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._recognition: Recognition | None = None
+        self._explanation: Explanation | None = None
+        self.layer = QComboBox()
+        self.direction = QComboBox()
+        self.direction.addItems(["both directions"] + [f"{d} only" for d in DIRECTIONS])
+        self.how = QComboBox()
+        self.how.addItem("most active", "active")
+        self.how.addItem("most variable", "variable")
+        self.count = QSpinBox()
+        self.count.setRange(1, 64)
+        self.count.setValue(16)
+        self.count.setSuffix(" cells")
+        controls = QHBoxLayout()
+        controls.setContentsMargins(6, 0, 6, 0)
+        controls.addWidget(QLabel("<b>Inside the network</b> \u2014 memory cells:"))
+        for widget in (self.layer, self.direction, self.how, self.count):
+            controls.addWidget(widget)
+            signal = widget.valueChanged if isinstance(widget, QSpinBox) else widget.currentIndexChanged
+            signal.connect(self._rebuild)
+        controls.addStretch(1)
+        controls.addWidget(QLabel("hover: frame \u00b7 click a character: its saliency"))
+        self.plot = _Plot()
+        self.plot.hovered.connect(self.frameHovered)
+        self.plot.clicked.connect(self.characterClicked)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 2, 0, 0)
+        box.setSpacing(2)
+        box.addLayout(controls)
+        box.addWidget(self.plot, 1)
+        self._set_layers(0)
+
+    @property
+    def view(self) -> GravesView | None:
+        return self.plot.view
+
+    def set_recognition(self, recognition: Recognition | None) -> None:
+        """A new result; its explanation (if any) follows through `set_explanation`."""
+        self._recognition = recognition
+        if self._explanation is not None and self._explanation.recognition is not recognition:
+            self._explanation = None
+        self._rebuild()
+
+    def set_explanation(self, explanation: Explanation) -> None:
+        self._explanation = explanation
+        self._recognition = explanation.recognition
+        self._set_layers(len(explanation.cells))
+        self._rebuild()
+
+    def _set_layers(self, layers: int) -> None:
+        if self.layer.count() == layers + 1:
+            return
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        self.layer.addItem("all layers")
+        self.layer.addItems([f"layer {n + 1}" for n in range(layers)])
+        self.layer.blockSignals(False)
+
+    def _rebuild(self) -> None:
+        if self._recognition is None:
+            self.plot.set_view(None)
+            return
+        layer = self.layer.currentIndex() - 1
+        direction = self.direction.currentIndex() - 1
+        self.plot.set_view(build_view(self._recognition, self._explanation, self.how.currentData(),
+                                      self.count.value(), None if layer < 0 else layer,
+                                      None if direction < 0 else direction))
+

@@ -1,0 +1,29 @@
+"""Rendering the Graves view to a PNG file without a window (for `handwriting explain`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtGui import QGuiApplication
+
+from app.graves_paint import build_view, render_graves
+from app.png import save_png
+from handwriting.explain import Explanation
+
+__all__ = ["render_png"]
+
+_APP: list[QGuiApplication] = []  # keeps the application made here alive
+
+
+def _gui() -> None:
+    """A QGuiApplication (needed for fonts), on the offscreen platform when we make it."""
+    if QGuiApplication.instance() is None:
+        _APP.append(QGuiApplication(["handwriting", "-platform", "offscreen"]))
+
+
+def render_png(explanation: Explanation, path: str | Path, width: int = 1400, height: int = 520,
+               how: str = "active", k: int = 16) -> None:
+    """Paint the four rows for `explanation` (its `k` most `how` cells) into a PNG at `path`."""
+    _gui()
+    view = build_view(explanation.recognition, explanation, how, k)
+    save_png(render_graves(view, width, height), path)

@@ -1,0 +1,48 @@
+"""Built-in prompts for collect mode: pangrams, everyday sentences, words, numbers, punctuation."""
+
+from __future__ import annotations
+
+__all__ = ["PROMPTS"]
+
+PROMPTS: tuple[str, ...] = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Pack my box with five dozen liquor jugs.",
+    "How vexingly quick daft zebras jump!",
+    "Sphinx of black quartz, judge my vow.",
+    "The five boxing wizards jump quickly.",
+    "Jackdaws love my big sphinx of quartz.",
+    "hello world",
+    "handwriting",
+    "recognition",
+    "Please call me back after lunch.",
+    "Meet me at the station at 7:45 tomorrow.",
+    "The meeting moved to Thursday, 3 pm.",
+    "Buy milk, eggs, bread and 2 lemons.",
+    "It was a bright cold day in April.",
+    "All that glitters is not gold.",
+    "Where are you going?",
+    "Thank you very much!",
+    "Room 221B, Baker Street, London",
+    "Call 0800 123 456 before 9:30.",
+    "She sells sea shells by the sea shore.",
+    "A journey of a thousand miles begins with a single step.",
+    "To be, or not to be: that is the question.",
+    "Notes from the lecture (part 2)",
+    "Total: 48.50 euros",
+    "Monday Tuesday Wednesday",
+    "Thursday Friday Saturday Sunday",
+    "January February March April",
+    "one two three four five six seven",
+    "0 1 2 3 4 5 6 7 8 9",
+    "yes no maybe",
+    "Don't forget the keys!",
+    "email me at anna@example.com",
+    "Good morning, how are you?",
+    "The rain in Spain stays mainly in the plain.",
+    "Question everything; learn something.",
+    "We left at dawn and arrived by noon.",
+    "Quiet rivers run deep.",
+    "Jazz, jam and juicy kiwis",
+    "Exit via the back door #4",
+    "Happy birthday, Max!",
+)

@@ -1,0 +1,112 @@
+"""`ResultView`: the recognised text (each word hoverable and clickable) and the n-best list.
+
+Hovering a word emits `wordHovered(index)` (-1 when the mouse leaves it), clicking one
+`wordClicked(index)`; clicking an alternative makes it the chosen text (`chosen`), the
+label a saved ink gets. Word indices are those of `Recognition.words`.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from handwriting.recognizer import Recognition
+
+__all__ = ["ResultView"]
+
+_LINK_STYLE = "text-decoration: none; color: #192028;"
+_CHIP_STYLE = ("QPushButton { border: 1px solid #c9d2de; border-radius: 10px; padding: 2px 10px; background: #f4f6f9; }"
+               "QPushButton:checked { background: #146ee6; color: white; border-color: #146ee6; }")
+
+
+class ResultView(QWidget):
+    wordHovered = pyqtSignal(int)
+    wordClicked = pyqtSignal(int)
+    chosenChanged = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.recognition: Recognition | None = None
+        self.chosen = ""
+        self.text = QLabel()
+        font = QFont(self.text.font())
+        font.setPointSizeF(font.pointSizeF() * 2.0)
+        self.text.setFont(font)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.text.setFixedHeight(self.text.fontMetrics().height() + 12)
+        self.text.linkHovered.connect(lambda href: self.wordHovered.emit(int(href[1:]) if href else -1))
+        self.text.linkActivated.connect(lambda href: self.wordClicked.emit(int(href[1:])))
+        self._chips = QHBoxLayout()
+        self._chips.setSpacing(6)
+        self._buttons: list[QPushButton] = []
+        box = QVBoxLayout(self)
+        box.setContentsMargins(10, 4, 10, 4)
+        box.setSpacing(2)
+        box.addWidget(self.text)
+        row = QHBoxLayout()
+        label = QLabel("alternatives:")
+        label.setFixedHeight(QPushButton("x").sizeHint().height())
+        row.addWidget(label)
+        row.addLayout(self._chips)
+        row.addStretch(1)
+        box.addLayout(row)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.set_recognition(None)
+
+    def set_recognition(self, recognition: Recognition | None) -> None:
+        """Show a result (None: nothing yet); the best alternative becomes the chosen text."""
+        self.recognition = recognition
+        for button in self._buttons:
+            button.deleteLater()
+        self._buttons = []
+        written = recognition is not None and len(recognition.frames) > 0
+        alternatives = recognition.alternatives if written else []
+        for number, alternative in enumerate(alternatives):
+            button = QPushButton(alternative.text or "\u2205")
+            button.setCheckable(True)
+            button.setStyleSheet(_CHIP_STYLE)
+            button.setToolTip(f"score {alternative.score:.2f}")
+            button.clicked.connect(lambda _checked, n=number: self.choose(n))
+            self._chips.addWidget(button)
+            self._buttons.append(button)
+        if not alternatives:
+            self.chosen = ""
+            self._show_placeholder("write on the pad above")
+        else:
+            self.choose(0)
+
+    def choose(self, number: int) -> None:
+        """Make alternative `number` the chosen text."""
+        if self.recognition is None or not 0 <= number < len(self.recognition.alternatives):
+            return
+        self.chosen = self.recognition.alternatives[number].text
+        for n, button in enumerate(self._buttons):
+            button.setChecked(n == number)
+        if not self.chosen:
+            self._show_placeholder("(nothing recognised)")
+        elif number == 0:
+            self.text.setText(self._linked_words(self.recognition))
+        else:
+            self.text.setText(html.escape(self.chosen))
+        self.chosenChanged.emit(self.chosen)
+
+    def _show_placeholder(self, text: str) -> None:
+        self.text.setText(f"<span style='color: #8a8f99'>{html.escape(text)}</span>")
+
+    @staticmethod
+    def _linked_words(recognition: Recognition) -> str:
+        """The best text with every recognised word as a link `w<index>`."""
+        parts, position = [], 0
+        for index, word in enumerate(recognition.words):
+            found = recognition.text.find(word.text, position)
+            if found < 0:
+                continue
+            parts.append(html.escape(recognition.text[position:found]))
+            parts.append(f"<a href='w{index}' style='{_LINK_STYLE}'>{html.escape(word.text)}</a>")
+            position = found + len(word.text)
+        parts.append(html.escape(recognition.text[position:]))
+        return "".join(parts).replace("  ", " &nbsp;")

@@ -1,0 +1,35 @@
+"""`handwriting app [--model M] [--replay FILE] [--speed X] [--screenshot OUT.png]`: the drawing pad.
+
+The PyQt6 app (package `app`) is imported only when this command runs, so the library
+and the other commands never load Qt. With --replay the file's ink is written onto the
+pad in its original timing (divided by --speed) while live recognition runs; with
+--screenshot the window is saved as PNG after the replay and the app exits (this works
+without a display: it then renders offscreen).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from handwriting.errors import HandwritingError
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("app", help="the drawing pad with live recognition and the network's view",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", help="model file (default: models/handwriting-en.onnx or $HANDWRITING_MODEL)")
+    p.add_argument("--replay", metavar="FILE", help="ink file to write onto the pad as it was written")
+    p.add_argument("--index", type=int, metavar="N", help="which ink of a file holding several (default: the first)")
+    p.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1: real time)")
+    p.add_argument("--screenshot", metavar="OUT.png", help="save the window as PNG after the replay, then exit")
+    p.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        from app.main import run
+    except ImportError as exc:
+        raise HandwritingError(f"the app needs PyQt6 ({exc})") from None
+    return run(args.model, args.replay, args.speed, args.screenshot, args.index)

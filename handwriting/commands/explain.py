@@ -1,0 +1,80 @@
+"""`handwriting explain FILE [--index N] [--char K] [--model M] --out view.png [--json out.json]`.
+
+Recognises one ink and shows what the network did, as the app's Graves panel does:
+recognised characters at their emission frames, a heatmap of memory cells, the writing,
+and the saliency of one character (--char K, the K-th recognised character; default the
+last) on the dx/dy inputs. The picture is painted offscreen by the app's painting code
+(PyQt6 is imported only here, when the command runs); --json writes the arrays
+(features, log-probs, cells shown, saliency per frame and per point).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from handwriting.atomic import atomic_write
+from handwriting.errors import HandwritingError
+from handwriting.explain import explain
+from handwriting.formats import read_inks
+from handwriting.recognizer import Recognizer
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="picture (and JSON) of cell states and saliency for one ink",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", metavar="FILE", help="ink file")
+    p.add_argument("--index", type=int, default=0, metavar="N", help="which ink of the file (default 0)")
+    p.add_argument("--char", type=int, metavar="K", help="explain the K-th recognised character (default: the last)")
+    p.add_argument("--model", help="model file (default: models/handwriting-en.onnx or $HANDWRITING_MODEL)")
+    p.add_argument("--cells", choices=["active", "variable"], default="active",
+                   help="show the most active or the most variable cells (default active)")
+    p.add_argument("--count", type=int, default=16, metavar="K", help="how many cells to show (default 16)")
+    p.add_argument("--size", default="1400x520", metavar="WxH", help="picture size in pixels (default 1400x520)")
+    p.add_argument("--out", required=True, metavar="view.png", help="the PNG to write")
+    p.add_argument("--json", metavar="out.json", help="also write the explanation's arrays as JSON")
+    p.set_defaults(run=_run)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise HandwritingError(f"--size must look like 1400x520, not {text!r}") from None
+    if not (200 <= width <= 10000 and 150 <= height <= 10000):
+        raise HandwritingError(f"--size {text} is outside 200x150 .. 10000x10000")
+    return width, height
+
+
+def _run(args: argparse.Namespace) -> int:
+    width, height = _size(args.size)
+    if args.count < 1:
+        raise HandwritingError("--count must be at least 1")
+    inks = read_inks(args.file)
+    if not 0 <= args.index < len(inks):
+        raise HandwritingError(f"{args.file} holds {len(inks)} inks; there is no ink {args.index}")
+    ink = inks[args.index]
+    recognizer = Recognizer(args.model)
+    recognition = recognizer.recognize(ink, with_hidden=True)
+    target = None
+    if args.char is not None:
+        chars = recognition.characters
+        if not 0 <= args.char < len(chars):
+            raise HandwritingError(f"--char {args.char}: {len(chars)} characters were recognised "
+                                   f"({recognition.text!r})")
+        target = (chars[args.char].frame, recognizer.alphabet.encode(chars[args.char].char)[0])
+    explanation = explain(recognizer, recognition, target, cells=args.cells, k=args.count, num_points=ink.num_points)
+    try:
+        from app.offscreen import render_png
+    except ImportError as exc:
+        raise HandwritingError(f"drawing the picture needs PyQt6 ({exc})") from None
+    render_png(explanation, args.out, width, height, args.cells, args.count)
+    if args.json:
+        record = {"file": str(args.file), "index": args.index, "model": recognizer.name, **recognition.to_dict(),
+                  **explanation.to_dict()}
+        with atomic_write(args.json) as fh:
+            json.dump(record, fh)
+    print(f"{recognition.text!r}: wrote {args.out}" + (f" and {args.json}" if args.json else ""))
+    return 0

@@ -1,0 +1,115 @@
+"""End to end: a tiny model learns a small set, exports to ONNX, and recognises through onnxruntime."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from handwriting.cli import main  # noqa: E402
+from handwriting.errors import ModelError  # noqa: E402
+from handwriting.export import PARITY_TOLERANCE, export, parity  # noqa: E402
+from handwriting.formats import write_ink  # noqa: E402
+from handwriting.model import BiLSTMCTC, ModelConfig  # noqa: E402
+from handwriting.onnx_graph import build_graph, state_from_onnx  # noqa: E402
+from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.shards import write_shard  # noqa: E402
+from handwriting.synth import synthesize  # noqa: E402
+from handwriting.train import TrainOptions, load_checkpoint, model_from_checkpoint, train  # noqa: E402
+
+WORDS = ["cat", "dog", "sun", "hill", "moon", "tree"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A 2x32 BiLSTM trained to memorise six synthetic words (seconds on one core)."""
+    root = tmp_path_factory.mktemp("tiny")
+    inks = [synthesize(w, font="futural") for w in WORDS]
+    write_shard(inks, root / "data" / "train.npz")
+    write_shard(inks, root / "data" / "val.npz")
+    options = TrainOptions(data=[str(root / "data")], out=str(root / "run"), epochs=400, hidden=32, layers=2,
+                           dropout=0.0, lr=1e-2, warmup_steps=5, patience=1000, augment=False, workers=0, seed=1)
+    state = train(options)
+    return root, inks, state
+
+
+def test_tiny_model_learns_to_near_zero_cer(tiny_run):
+    _, _, state = tiny_run
+    assert state["history"][0]["val_cer"] > 0.5
+    assert state["best_cer"] <= 0.05
+
+
+def test_export_recognizes_what_torch_learned(tiny_run, tmp_path):
+    root, inks, _ = tiny_run
+    checkpoint = load_checkpoint(root / "run" / "best.pt")
+    error = export(model_from_checkpoint(checkpoint), checkpoint["alphabet"], checkpoint["preprocess"],
+                   tmp_path / "tiny.onnx", {"note": "test"})
+    assert error < PARITY_TOLERANCE
+    recognizer = Recognizer(tmp_path / "tiny.onnx", lm=None)
+    results = recognizer.recognize_batch(inks)
+    texts = [r.text for r in results]
+    assert sum(t == w for t, w in zip(texts, WORDS)) >= 5, texts
+    one = results[WORDS.index("hill")]
+    if one.text == "hill":
+        assert [c.char for c in one.characters] == list("hill")
+        assert one.words[0].text == "hill" and one.words[0].strokes
+        assert all(c.bbox is not None for c in one.characters)
+    assert recognizer.recognize(inks[0]).text == texts[0]  # batch and single agree
+
+
+@pytest.mark.parametrize("length", [1, 2, 2000])
+def test_onnx_matches_torch_on_any_length(length):
+    torch.manual_seed(length)
+    model = BiLSTMCTC(ModelConfig(8, 20, hidden=24, layers=3))
+    model.feature_mean.uniform_(-1, 1)
+    model.feature_std.uniform_(0.5, 2)
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
+    proto = build_graph(state, 3, 24, {"model_config": json.dumps(model.config.to_dict())})
+    assert parity(model, proto.SerializeToString(), lengths=(length,)) < PARITY_TOLERANCE
+    back = state_from_onnx(proto)
+    assert all(np.array_equal(back[k], state[k]) for k in state)
+
+
+def test_resume_continues_the_run(tiny_run, tmp_path):
+    root, _, _ = tiny_run
+    first = TrainOptions(data=[str(root / "data")], out=str(tmp_path), epochs=1, hidden=16, layers=1, workers=0)
+    train(first)
+    state = train(TrainOptions(**{**first.__dict__, "epochs": 2, "resume": str(tmp_path / "last.pt")}))
+    assert state["epoch"] == 2 and len(state["history"]) == 2
+    assert state["step"] == 2 * state["history"][0]["step"]
+
+
+def test_recognize_cli_reports_bad_files_and_keeps_good_ones(tiny_run, tmp_path, capsys):
+    root, inks, _ = tiny_run
+    checkpoint = load_checkpoint(root / "run" / "best.pt")
+    model_path = tmp_path / "tiny.onnx"
+    export(model_from_checkpoint(checkpoint), checkpoint["alphabet"], checkpoint["preprocess"], model_path)
+    write_ink(inks[0], tmp_path / "good.inkml")
+    write_ink(inks[1:3], tmp_path / "two.json")
+    (tmp_path / "broken.inkml").write_text("<ink><trace>1 2, 3</trace>")
+    (tmp_path / "empty.json").write_text("")
+    out = tmp_path / "results.jsonl"
+    code = main(["recognize", str(tmp_path), "--model", str(model_path), "--format", "jsonl", "--output", str(out)])
+    assert code == 1
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {tuple(sorted(r)) for r in records} == {("alternatives", "error", "index", "label", "path", "text", "words")}
+    good = [r for r in records if r["error"] is None]
+    bad = [r for r in records if r["error"] is not None]
+    assert len(good) == 3 and [r["index"] for r in good if r["path"].endswith("two.json")] == [0, 1]
+    assert {r["path"].rsplit("/", 1)[-1] for r in bad} == {"broken.inkml", "empty.json"}
+    assert all("broken.inkml" in r["error"] or "empty.json" in r["error"] for r in bad)
+    assert sum(r["text"] == r["label"] for r in good) >= 2
+    assert main(["eval", str(tmp_path / "two.json"), "--model", str(model_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["summary"] and summary["cer"] <= 0.34
+
+
+def test_damaged_models_fail_with_one_clear_error(tmp_path):
+    missing = tmp_path / "none.onnx"
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\x00not onnx at all" * 10)
+    for path, reason in ((missing, "not found"), (garbage, "ONNX")):
+        with pytest.raises(ModelError, match=reason):
+            Recognizer(path)
+    assert main(["recognize", str(tmp_path), "--model", str(garbage)]) == 1
