@@ -18,19 +18,20 @@ import math
 from typing import Iterable
 
 import numpy as np
-from PyQt6.QtCore import QElapsedTimer, QLineF, QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QTabletEvent, QWheelEvent
+from PyQt6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import (QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QTabletEvent,
+                         QWheelEvent)
 from PyQt6.QtWidgets import QWidget
 
-from app.colors import ACCENT, GUIDE, INK, PAPER, heat, to_qcolor
+from app.colors import ACCENT, GUIDE, INK, PAPER
 from app.history import StrokeHistory
+from app.segments import paint_segments
 from handwriting.ink import Ink
 
 __all__ = ["Canvas", "LIVE", "STROKE", "EDIT"]
 
 LIVE, STROKE, EDIT = "live", "stroke", "edit"  # kinds of `Canvas.inkChanged`
 PEN_WIDTH = 2.6  # logical pixels, whatever the zoom
-WIDTH_STEPS, COLOUR_LEVELS = 4, 24  # segments are grouped by width (1/4 px) and colour level
 X_HEIGHT, ASCENDER = 42.0, 95.0  # guide lines above the baseline (model y = 0) at zoom 1
 BASELINE_AT = 0.66  # fraction of the height where the default view puts the baseline
 FOLLOW_AT, FOLLOW_TO = 0.8, 0.45  # a stroke ending right of FOLLOW_AT x width pans it to FOLLOW_TO
@@ -76,10 +77,6 @@ class Canvas(QWidget):
         return Ink(strokes)
 
     @property
-    def is_writing(self) -> bool:
-        return self._live is not None
-
-    @property
     def can_undo(self) -> bool:
         return self._history.can_undo
 
@@ -118,6 +115,7 @@ class Canvas(QWidget):
         return self._clock_base + self._elapsed()
 
     def pen_down(self, x: float, y: float, t: float | None = None, pressure: float = math.nan) -> None:
+        self.pen_up()  # a stroke left open (the mouse took over from the tablet) is kept
         self._live = [(x, y, self.now() if t is None else t, pressure)]
         self._update_around(len(self._live) - 1)
         self.inkChanged.emit(LIVE)
@@ -310,8 +308,7 @@ class Canvas(QWidget):
 
     def _paint_stroke(self, painter: QPainter, stroke: np.ndarray, colour: QColor, values: np.ndarray | None,
                       extra: float = 0.0) -> None:
-        """One stroke: a smooth path, or when pressure or per-point values (colours) vary,
-        its segments grouped by colour and width so that each group is one Qt call."""
+        """One stroke: a smooth path, or segments when pressure or per-point values (colours) vary."""
         pts = (stroke[:, :2] - [self._origin.x(), self._origin.y()]) * self._scale
         pressure = stroke[:, 3]
         has_pressure = bool(np.isfinite(pressure).any())
@@ -320,18 +317,8 @@ class Canvas(QWidget):
             painter.setPen(pen)
             painter.drawPath(_smooth_path(pts))
             return
-        widths = PEN_WIDTH * (0.4 + 1.2 * np.nan_to_num(pressure[1:], nan=0.5)) if has_pressure else PEN_WIDTH
-        widths = np.broadcast_to(np.round(np.asarray(widths) * WIDTH_STEPS) / WIDTH_STEPS + extra, len(pts) - 1)
-        levels = np.rint(values[1:] * COLOUR_LEVELS) if values is not None else np.zeros(len(pts) - 1)
-        lines = [QLineF(*a, *b) for a, b in zip(pts[:-1].tolist(), pts[1:].tolist())]
-        groups = np.stack([levels, widths], axis=1)
-        for level, width in np.unique(groups, axis=0).tolist():
-            if values is not None:
-                pen.setColor(to_qcolor(heat(level / COLOUR_LEVELS)))
-            pen.setWidthF(width)
-            painter.setPen(pen)
-            members = np.flatnonzero((levels == level) & (widths == width))
-            painter.drawLines([lines[i] for i in members])
+        widths = PEN_WIDTH * (0.4 + 1.2 * np.nan_to_num(pressure, nan=0.5)) + extra if has_pressure else None
+        paint_segments(painter, pts, pen, values, widths)
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _elapsed(self) -> float:

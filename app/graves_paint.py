@@ -19,14 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
-from app.colors import ACCENT, INK, MUTED, diverging, heat, matrix_image, to_qcolor
+from app.colors import ACCENT, INK, MUTED, diverging, matrix_image
+from app.segments import paint_segments
 from handwriting.alphabet import BLANK
 from handwriting.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
 from handwriting.recognizer import Recognition
 
-__all__ = ["GravesView", "Layout", "build_view", "paint_graves", "render_graves", "ROWS"]
+__all__ = ["GravesView", "Layout", "build_view", "layout", "paint_graves", "render_graves", "ROWS"]
 
 ROWS = ("output", "cells", "writing", "saliency")
 _HEIGHTS = {"output": 0.2, "cells": 0.38, "writing": 0.24, "saliency": 0.18}
@@ -92,6 +93,7 @@ class Layout:
 
     rows: dict[str, QRectF]
     num_frames: int
+    bounds: QRectF  # the whole painted rectangle, label column included
 
     @property
     def left(self) -> float:
@@ -122,7 +124,7 @@ def layout(rect: QRectF, num_frames: int) -> Layout:
         height = usable * _HEIGHTS[name]
         rows[name] = QRectF(left, top, width, height)
         top += height + GAP
-    return Layout(rows, num_frames)
+    return Layout(rows, num_frames, QRectF(rect))
 
 
 def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None) -> Layout:
@@ -174,7 +176,7 @@ def render_graves(view: GravesView | None, width: int = 1200, height: int = 480)
 def _label_column(painter: QPainter, geometry: Layout, titles: dict[str, str]) -> None:
     painter.setPen(INK)
     for name, row in geometry.rows.items():
-        box = QRectF(PAD, row.top(), LABEL_WIDTH - CELL_LABEL_WIDTH - 2 * PAD, row.height())
+        box = QRectF(geometry.bounds.left() + PAD, row.top(), LABEL_WIDTH - CELL_LABEL_WIDTH - 2 * PAD, row.height())
         painter.drawText(box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
                          titles[name])
 
@@ -254,14 +256,9 @@ def _paint_writing(painter: QPainter, geometry: Layout, view: GravesView) -> Non
     strength = None
     if view.saliency is not None:
         energy = np.linalg.norm(view.saliency, axis=1)
-        top = energy.max()
-        strength = heat(energy / top) if top > 0 else None
-    pen = QPen(INK, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
-    for t in np.flatnonzero(view.joined):
-        if strength is not None:
-            pen.setColor(to_qcolor(strength[t]))
-        painter.setPen(pen)
-        painter.drawLine(QPointF(*pts[t - 1]), QPointF(*pts[t]))
+        strength = energy / energy.max() if energy.max() > 0 else None
+    paint_segments(painter, pts, QPen(INK, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap), strength,
+                   joined=view.joined)
 
 
 def _paint_saliency(painter: QPainter, geometry: Layout, view: GravesView) -> None:
@@ -274,12 +271,9 @@ def _paint_saliency(painter: QPainter, geometry: Layout, view: GravesView) -> No
     top = float(np.abs(view.saliency).max())
     if top > 0:
         for column, colour in ((0, X_COLOUR), (1, Y_COLOUR)):
-            path = QPainterPath()
-            for t, value in enumerate(view.saliency[:, column] / top):
-                point = QPointF(geometry.x_of(t), middle - float(value) * row.height() * 0.46)
-                path.moveTo(point) if t == 0 else path.lineTo(point)
+            ys = middle - view.saliency[:, column] / top * row.height() * 0.46
             painter.setPen(QPen(colour, 1.3))
-            painter.drawPath(path)
+            painter.drawPolyline(QPolygonF([QPointF(geometry.x_of(t), y) for t, y in enumerate(ys.tolist())]))
     if view.target is not None:
         x = geometry.x_of(view.target[0])
         painter.setPen(QPen(ACCENT, 1.5, Qt.PenStyle.DashLine))
@@ -300,8 +294,8 @@ def _paint_axis(painter: QPainter, geometry: Layout) -> None:
         x = geometry.x_of(frame)
         painter.drawLine(QPointF(x, bottom), QPointF(x, bottom + 3))
         painter.drawText(QRectF(x - 30, bottom + 2, 60, AXIS_HEIGHT), Qt.AlignmentFlag.AlignHCenter, str(frame))
-    painter.drawText(QRectF(PAD, bottom + 2, LABEL_WIDTH - 2 * PAD, AXIS_HEIGHT), Qt.AlignmentFlag.AlignLeft,
-                     "frame")
+    painter.drawText(QRectF(geometry.bounds.left() + PAD, bottom + 2, LABEL_WIDTH - 2 * PAD, AXIS_HEIGHT),
+                     Qt.AlignmentFlag.AlignLeft, "frame")
 
 
 def _paint_cursor(painter: QPainter, geometry: Layout, view: GravesView) -> None:

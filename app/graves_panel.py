@@ -1,7 +1,7 @@
 """`GravesPanel`: the network's view below the pad: output, memory cells, writing, saliency.
 
-The panel keeps the newest Recognition and its Explanation, builds a `GravesView` from
-them with the cell choice of its controls (layer, direction, most active or most
+The panel keeps the newest Explanation (which holds its Recognition), builds a
+`GravesView` from it with the cell choice of its controls (layer, direction, most active or most
 variable, how many) and paints it with `paint_graves`. Hovering marks a frame in every
 row (`frameHovered`); clicking a character in the output row asks for its saliency
 (`characterClicked`).
@@ -17,7 +17,6 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayou
 
 from app.graves_paint import GravesView, Layout, build_view, layout, paint_graves
 from handwriting.explain import DIRECTIONS, Explanation
-from handwriting.recognizer import Recognition
 
 __all__ = ["GravesPanel"]
 
@@ -85,7 +84,6 @@ class GravesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._recognition: Recognition | None = None
         self._explanation: Explanation | None = None
         self.layer = QComboBox()
         self.direction = QComboBox()
@@ -120,17 +118,11 @@ class GravesPanel(QWidget):
     def view(self) -> GravesView | None:
         return self.plot.view
 
-    def set_recognition(self, recognition: Recognition | None) -> None:
-        """A new result; its explanation (if any) follows through `set_explanation`."""
-        self._recognition = recognition
-        if self._explanation is not None and self._explanation.recognition is not recognition:
-            self._explanation = None
-        self._rebuild()
-
-    def set_explanation(self, explanation: Explanation) -> None:
+    def set_explanation(self, explanation: Explanation | None) -> None:
+        """Show a recognition with its cell states and saliency (None: an empty pad)."""
         self._explanation = explanation
-        self._recognition = explanation.recognition
-        self._set_layers(len(explanation.cells))
+        if explanation is not None:
+            self._set_layers(len(explanation.cells))
         self._rebuild()
 
     def _set_layers(self, layers: int) -> None:
@@ -143,12 +135,12 @@ class GravesPanel(QWidget):
         self.layer.blockSignals(False)
 
     def _rebuild(self) -> None:
-        if self._recognition is None:
+        if self._explanation is None:
             self.plot.set_view(None)
             return
         layer = self.layer.currentIndex() - 1
         direction = self.direction.currentIndex() - 1
-        self.plot.set_view(build_view(self._recognition, self._explanation, self.how.currentData(),
+        self.plot.set_view(build_view(self._explanation.recognition, self._explanation, self.how.currentData(),
                                       self.count.value(), None if layer < 0 else layer,
                                       None if direction < 0 else direction))
 

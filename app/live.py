@@ -1,8 +1,9 @@
 """`LiveRecognition`: sends the pad's ink to the worker while the pen moves and at pen-up.
 
 While a stroke grows the ink is sent at most once per `interval_ms` (the first move
-starts a timer, its timeout sends the ink as it is then); pen-up sends at once; an undo,
-clear or open sends at once as a fresh request, so results for the old ink are dropped.
+starts a timer, its timeout sends the ink as it is then) for a quick greedy reading;
+pen-up sends at once for the final reading with alternatives; an undo, clear or open
+sends at once as a fresh request, so results for the old ink are dropped.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ class LiveRecognition(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.send)
+        self._timer.timeout.connect(lambda: self.send(final=False))
         canvas.inkChanged.connect(self._changed)
 
-    def send(self, fresh: bool = False) -> int:
+    def send(self, fresh: bool = False, final: bool = True) -> int:
         """Send the ink now (cancelling a pending throttled send); returns its sequence number."""
         self._timer.stop()
-        return self.service.submit(self.canvas.ink(), fresh)
+        return self.service.submit(self.canvas.ink(), fresh, final)
 
     def _changed(self, kind: str) -> None:
         if kind != LIVE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtGui import QGuiApplication
+from PyQt6.QtWidgets import QApplication
 
 from app.graves_paint import build_view, render_graves
 from app.png import save_png
@@ -12,13 +12,14 @@ from handwriting.explain import Explanation
 
 __all__ = ["render_png"]
 
-_APP: list[QGuiApplication] = []  # keeps the application made here alive
+_APP: list[QApplication] = []  # keeps the application made here alive
 
 
 def _gui() -> None:
-    """A QGuiApplication (needed for fonts), on the offscreen platform when we make it."""
-    if QGuiApplication.instance() is None:
-        _APP.append(QGuiApplication(["handwriting", "-platform", "offscreen"]))
+    """An application (painting text needs one), on the offscreen platform when we make it;
+    a QApplication, so that widgets can still be made in the same process."""
+    if QApplication.instance() is None:
+        _APP.append(QApplication(["handwriting", "-platform", "offscreen"]))
 
 
 def render_png(explanation: Explanation, path: str | Path, width: int = 1400, height: int = 520,

@@ -66,7 +66,7 @@ class ResultView(QWidget):
         written = recognition is not None and len(recognition.frames) > 0
         alternatives = recognition.alternatives if written else []
         for number, alternative in enumerate(alternatives):
-            button = QPushButton(alternative.text or "\u2205")
+            button = QPushButton(_visible(alternative.text))
             button.setCheckable(True)
             button.setStyleSheet(_CHIP_STYLE)
             button.setToolTip(f"score {alternative.score:.2f}")
@@ -86,8 +86,8 @@ class ResultView(QWidget):
         self.chosen = self.recognition.alternatives[number].text
         for n, button in enumerate(self._buttons):
             button.setChecked(n == number)
-        if not self.chosen:
-            self._show_placeholder("(nothing recognised)")
+        if not self.chosen.strip():
+            self._show_placeholder("(nothing recognised)" if not self.chosen else "(only spaces recognised)")
         elif number == 0:
             self.text.setText(self._linked_words(self.recognition))
         else:
@@ -110,3 +110,10 @@ class ResultView(QWidget):
             position = found + len(word.text)
         parts.append(html.escape(recognition.text[position:]))
         return "".join(parts).replace("  ", " &nbsp;")
+
+
+def _visible(text: str) -> str:
+    """`text` for a button: the empty set for nothing, open boxes for spaces alone."""
+    if not text:
+        return "\u2205"
+    return text if text.strip() else text.replace(" ", "\u2423")

@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.collect_bar.hide()
         self.result: Result | None = None
         self.explanation: Explanation | None = None
+        self._explained_ink: Ink | None = None  # the ink `explanation` is of (what the panel shows)
         self.replayer: Replayer | None = None
         self._selected_word = -1
         self._model_path: Path | None = None
@@ -284,7 +285,8 @@ class MainWindow(QMainWindow):
         self._selected_word = -1
         recognition = result.recognition
         self.results.set_recognition(recognition)
-        self.panel.set_recognition(recognition)
+        if not len(recognition.frames):
+            self.panel.set_explanation(None)  # else the panel waits for the explanation: no flicker
         self.canvas.set_highlight(())
         if self.explanation is not None and self.explanation.recognition is not recognition:
             self.canvas.set_point_values(None)
@@ -293,6 +295,7 @@ class MainWindow(QMainWindow):
 
     def _show_explanation(self, explanation: Explanation) -> None:
         self.explanation = explanation
+        self._explained_ink = self.result.ink  # explanations come only for the result shown
         self.panel.set_explanation(explanation)
         self._show_saliency(self.saliency_action.isChecked())
         self.explanationShown.emit(explanation)
@@ -312,10 +315,11 @@ class MainWindow(QMainWindow):
         self._highlight_word(None)
 
     def _mark_frame(self, frame: int) -> None:
-        if self.result is None or not 0 <= frame < len(self.result.recognition.frames):
+        """Mark on the pad the point that the frame hovered in the panel was read from."""
+        if self.explanation is None or not 0 <= frame < len(self.explanation.recognition.frames):
             self.canvas.set_marker(None)
             return
-        point = self.result.ink.points()[self.result.recognition.frames.point_index[frame]]
+        point = self._explained_ink.points()[self.explanation.recognition.frames.point_index[frame]]
         self.canvas.set_marker((float(point[0]), float(point[1])))
 
     # -- state ---------------------------------------------------------------------------------------------------------

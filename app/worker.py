@@ -7,10 +7,14 @@ gets a sequence number; a result is delivered only if it is newer than the one s
 and not older than the last `fresh` submission (an undo, clear or open), so a slow
 result can never overwrite a newer one. After each recognition, when nothing newer is
 waiting, the worker also explains it (cell states and saliency) for the Graves panel.
+
+Decoding is pure Python and holds the GIL; the interpreter's switch interval is cut to
+1 ms so that the GUI thread never waits long for it (5 ms by default, per Qt call).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -23,7 +27,10 @@ from handwriting.explain import Explanation, explain
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognition, Recognizer
 
-__all__ = ["RecognitionService", "Result"]
+__all__ = ["RecognitionService", "Result", "BEAM", "SWITCH_INTERVAL_S"]
+
+BEAM = 8  # beam width of final recognitions (live ones are greedy)
+SWITCH_INTERVAL_S = 0.001  # how soon the GUI thread gets the GIL back from Python code in the worker
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,7 @@ class _Mailbox:
 
     lock: threading.Lock
     model: Path | None = None
-    recognize: tuple[int, Ink] | None = None
+    recognize: tuple[int, Ink, bool] | None = None  # (seq, ink, final)
     explain: tuple[int, int] | None = None  # (seq of the recognition, character index)
     explaining: bool = True
     busy: bool = False
@@ -94,7 +101,7 @@ class _Worker(QObject):
 
     def _load(self, path: Path) -> None:
         try:
-            self._recognizer = Recognizer(path)
+            self._recognizer = Recognizer(path, beam=BEAM)
         except HandwritingError as exc:
             self.modelFailed.emit(str(exc))
         except Exception as exc:  # a damaged model must never take the app down
@@ -103,12 +110,12 @@ class _Worker(QObject):
             self._last = None
             self.modelLoaded.emit(self._recognizer.name)
 
-    def _recognize(self, seq: int, ink: Ink) -> None:
+    def _recognize(self, seq: int, ink: Ink, final: bool) -> None:
         if self._recognizer is None:
             return
         start = time.perf_counter()
         try:
-            recognition = self._recognizer.recognize(ink, with_hidden=True)
+            recognition = self._recognizer.recognize(ink, beam=None if final else 0, with_hidden=True)
         except Exception as exc:  # reported in the status bar; the next stroke tries again
             self.failed.emit(seq, f"recognition failed: {type(exc).__name__}: {exc}")
             return
@@ -145,6 +152,7 @@ class RecognitionService(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self._mailbox = _Mailbox(threading.Lock())
         self._seq = 0
         self._valid_from = 0
@@ -166,12 +174,14 @@ class RecognitionService(QObject):
         (on failure the previous model stays in use)."""
         self._post("model", Path(path))
 
-    def submit(self, ink: Ink, fresh: bool = False) -> int:
-        """Recognise `ink`; with `fresh`, results of earlier submissions are dropped."""
+    def submit(self, ink: Ink, fresh: bool = False, final: bool = True) -> int:
+        """Recognise `ink`: `final` with the beam search and its n-best list, else greedily
+        (fast, for a stroke still being written); with `fresh`, results of earlier
+        submissions are dropped."""
         self._seq += 1
         if fresh:
             self._valid_from = self._seq
-        self._post("recognize", (self._seq, ink))
+        self._post("recognize", (self._seq, ink, final))
         return self._seq
 
     def explain_character(self, index: int) -> None:

@@ -97,17 +97,19 @@ def _spikes(xy: np.ndarray, strokes: np.ndarray) -> np.ndarray:
 
 
 def _deslant(xy: np.ndarray, strokes: np.ndarray, max_slant: float) -> np.ndarray:
-    d = np.diff(xy, axis=0)
-    inside = strokes[1:] == strokes[:-1]
-    d = d[inside]
+    """Shear so that near-vertical pen-down segments stand upright on average.
+
+    A segment's weight, (dy^2 - dx^2) / length, fades to zero at 45 degrees, so the
+    estimate changes smoothly with the ink (no segment flips in or out of the average).
+    """
+    d = np.diff(xy, axis=0)[strokes[1:] == strokes[:-1]]
     d = d * np.where(d[:, 1:2] < 0, -1.0, 1.0)  # orient every segment downwards
-    near_vertical = np.abs(d[:, 0]) < d[:, 1]  # within 45 degrees of vertical
-    d = d[near_vertical]
-    if len(d) == 0:
+    length = np.linalg.norm(d, axis=1)
+    weight = np.divide(np.maximum(d[:, 1] ** 2 - d[:, 0] ** 2, 0.0), length, out=np.zeros_like(length), where=length > 0)
+    down = float(np.sum(weight * d[:, 1]))
+    if down <= 1e-9:
         return xy
-    lengths = np.linalg.norm(d, axis=1)
-    slope = float(np.sum(d[:, 0]) / max(np.sum(d[:, 1]), 1e-9)) if lengths.sum() > 0 else 0.0
-    slope = float(np.clip(slope, -max_slant, max_slant))
+    slope = float(np.clip(np.sum(weight * d[:, 0]) / down, -max_slant, max_slant))
     out = xy.copy()
     out[:, 0] -= slope * (xy[:, 1] - np.median(xy[:, 1]))
     return out

@@ -38,7 +38,7 @@ from handwriting.model import BiLSTMCTC, ModelConfig
 from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
 from handwriting.shards import read_split
 
-__all__ = ["TrainOptions", "train", "load_checkpoint", "evaluate_model", "InkDataset"]
+__all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "model_from_checkpoint", "evaluate_model", "InkDataset"]
 
 
 @dataclass
@@ -118,6 +118,19 @@ def load_checkpoint(path: str | Path) -> dict:
         raise HandwritingError(f"{path}: not a readable checkpoint ({exc})") from None
 
 
+def load_base(path: str | Path) -> dict:
+    """Weights to start from: a training checkpoint, or any exported ONNX model (rebuilt as torch)."""
+    if Path(path).suffix.lower() != ".onnx":
+        return load_checkpoint(path)
+    from handwriting.modelfile import load_model_file
+    from handwriting.onnx_graph import state_from_onnx
+
+    model = load_model_file(path)
+    state = {k: torch.from_numpy(v.copy()) for k, v in state_from_onnx(model.proto).items()}
+    return {"model": state, "model_config": model.config, "alphabet": model.alphabet.chars,
+            "preprocess": model.preprocess.to_dict()}
+
+
 def model_from_checkpoint(checkpoint: dict) -> BiLSTMCTC:
     model = BiLSTMCTC(ModelConfig(**checkpoint["model_config"]))
     model.load_state_dict(checkpoint["model"])
@@ -176,8 +189,10 @@ def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.T
     return torch.from_numpy(mean), torch.from_numpy(np.maximum(std, 1e-3))
 
 
-def train(options: TrainOptions) -> dict:
-    """Train (or resume, or fine-tune from `init`) and return the final state summary."""
+def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None) -> dict:
+    """Train (or resume, or fine-tune from `init`) and return the final state summary.
+
+    `inks` (train, validation) replaces reading shards from `options.data`."""
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -188,10 +203,10 @@ def train(options: TrainOptions) -> dict:
     out.mkdir(parents=True, exist_ok=True)
 
     resumed = load_checkpoint(options.resume) if options.resume else None
-    base = resumed or (load_checkpoint(options.init) if options.init else None)
+    base = resumed or (load_base(options.init) if options.init else None)
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
     preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
-    train_inks, val_inks = _load_inks(options, alphabet)
+    train_inks, val_inks = inks if inks is not None else _load_inks(options, alphabet)
     if not train_inks:
         raise HandwritingError("no usable training inks in " + ", ".join(options.data))
     train_set = InkDataset(train_inks, alphabet, preprocess, options.augment, options.seed)
@@ -255,6 +270,10 @@ def train(options: TrainOptions) -> dict:
             break
         counts = evaluate_model(model, val_set, options.batch_frames) if main_process and val_inks else None
         cer = counts.cer if counts else float(np.mean(losses))
+        if distributed:  # every process follows rank 0's validation, so schedules stay identical
+            shared = torch.tensor([cer], dtype=torch.float64)
+            dist.broadcast(shared, src=0)
+            cer = float(shared)
         record = {
             "epoch": state["epoch"] + 1, "step": state["step"], "loss": float(np.mean(losses)), "lr": state["lr"],
             "val_cer": counts.cer if counts else None, "val_wer": counts.wer if counts else None,

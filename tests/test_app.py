@@ -17,13 +17,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QPoint, Qt, QTimer
-from PyQt6.QtGui import QImage, QTextDocument
+from PyQt6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, QTimer, QUrl
+from PyQt6.QtGui import QDropEvent, QImage, QInputDevice, QPointingDevice, QTabletEvent, QTextDocument
 from PyQt6.QtTest import QTest
-from PyQt6.QtWidgets import QMessageBox
+from PyQt6.QtWidgets import QApplication, QMessageBox
 
+from app.canvas import Canvas
 from app.collect import Collector
-from app.graves_paint import render_graves
+from app.graves_paint import layout, render_graves
 from app.main import platform_problem
 from app.window import MainWindow
 from app.worker import RecognitionService, Result
@@ -128,8 +129,15 @@ def test_drawing_with_the_mouse_is_recognised_and_shown(qtbot, window, line):
     assert len(recognition.frames) > 0 and recognition.log_probs.shape[0] == len(recognition.frames)
     assert window.results.chosen == recognition.text
     assert len(window.results._buttons) == len(recognition.alternatives)
-    assert shown_text(window) == (recognition.text or "(nothing recognised)")
+    placeholder = "(only spaces recognised)" if recognition.text else "(nothing recognised)"
+    assert shown_text(window).strip() == (recognition.text.strip() or placeholder)
     assert window.time_label.text().endswith(f"{len(recognition.frames)} frames")
+    for index, word in enumerate(recognition.words):
+        assert f"href='w{index}'" in window.results.text.text()
+        window.results.wordHovered.emit(index)
+        assert window.canvas._highlight == frozenset(word.strokes), "hovering a word highlights its strokes"
+    window.results.wordHovered.emit(-1)
+    assert not window.canvas._highlight
     if REAL_MODEL:
         similarity = difflib.SequenceMatcher(None, recognition.text, line.label).ratio()
         assert similarity > 0.6, (recognition.text, line.label)
@@ -144,7 +152,8 @@ def test_drawing_with_the_mouse_is_recognised_and_shown(qtbot, window, line):
 def test_text_updates_while_the_pen_moves_at_most_every_40_ms(qtbot, window, line):
     submitted: list[int] = []
     original = window.service.submit
-    window.service.submit = lambda ink, fresh=False: submitted.append(ink.num_points) or original(ink, fresh)
+    window.service.submit = lambda ink, fresh, final: submitted.append((ink.num_points, final)) or original(
+        ink, fresh, final)
     shown: list[Result] = []
     window.resultShown.connect(shown.append)
     stroke = [p for s in canvas_points(window, line, 300) for p in s]  # one long stroke
@@ -159,7 +168,8 @@ def test_text_updates_while_the_pen_moves_at_most_every_40_ms(qtbot, window, lin
     assert live, "the text must update before the pen is lifted"
     assert len(submitted) <= elapsed_ms / 40 + 2
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, stroke[-1])
-    assert submitted[-1] == len(stroke), "pen-up sends the whole stroke at once"
+    assert submitted[-1] == (len(stroke), True), "pen-up sends the whole stroke at once, for the final reading"
+    assert not any(final for _, final in submitted[:-1]), "live readings are the quick ones"
     assert settle(qtbot, window).ink.num_points == len(stroke)
 
 
@@ -187,12 +197,16 @@ def test_undo_redo_and_clear(qtbot, window, line):
 
 def test_saving_and_reopening_gives_the_same_ink(qtbot, window, line, tmp_path):
     draw(qtbot, window, canvas_points(window, line, 200))
-    settle(qtbot, window)
+    alternatives = settle(qtbot, window).recognition.alternatives
+    assert len(window.results._buttons) == len(alternatives) > 1, "the final reading has an n-best list"
+    QTest.mouseClick(window.results._buttons[-1], Qt.MouseButton.LeftButton)
+    assert window.results.chosen == alternatives[-1].text
+    assert shown_text(window).strip() == alternatives[-1].text.strip()
     drawn = window.canvas.ink()
     path = tmp_path / "pad.inkml"
     assert window.save_file(path)
     saved = read_inks(path)[0]
-    assert saved.same_as(drawn.with_label(window.results.chosen or None), atol=1e-3)
+    assert saved.same_as(drawn.with_label(alternatives[-1].text.strip() or None), atol=1e-3), "labelled as chosen"
     window.canvas.clear()
     assert window.open_file(path) is not None
     assert window.canvas.ink().same_as(drawn, atol=1e-3)
@@ -313,3 +327,43 @@ def test_saliency_is_painted_on_the_ink(qtbot, window, line):
     assert window.canvas._values is not None
     window.saliency_action.trigger()
     assert window.canvas._values is None
+
+
+def test_clicking_a_character_explains_it(qtbot, window, line):
+    draw(qtbot, window, canvas_points(window, line, 300))
+    settle(qtbot, window)
+    view, plot = window.panel.view, window.panel.plot
+    if not view.chars:
+        pytest.skip("the model recognised no character here")
+    index = len(view.chars) // 2
+    geometry = layout(QRectF(plot.rect()), view.num_frames)
+    spot = QPoint(round(geometry.x_of(view.chars[index][1])), round(geometry.rows["output"].center().y()))
+    with qtbot.waitSignal(window.explanationShown, timeout=RESULT_TIMEOUT_MS) as shown:
+        QTest.mouseClick(plot, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, spot)
+    assert shown.args[0].target[0] == view.chars[index][1]
+    assert window.panel.view.target == (view.chars[index][1], view.chars[index][0])
+
+
+def test_dropping_an_ink_file_opens_it(qtbot, window, line):
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(LINE))])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(drop)
+    assert window.canvas.ink().same_as(line.with_label(None))
+
+
+def test_tablet_pressure_is_recorded(qtbot):
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 200)
+    pen = QPointingDevice("pen", 1, QInputDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen,
+                          QInputDevice.Capability.Position | QInputDevice.Capability.Pressure, 1, 3)
+    for kind, x, pressure in ((QEvent.Type.TabletPress, 10, 0.2), (QEvent.Type.TabletMove, 20, 0.5),
+                              (QEvent.Type.TabletMove, 30, 0.9), (QEvent.Type.TabletRelease, 30, 0.0)):
+        event = QTabletEvent(kind, pen, QPointF(x, 50), QPointF(x, 50), pressure, 0, 0, 0, 0, 0,
+                             Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+        QApplication.sendEvent(canvas, event)
+    (stroke,) = canvas.ink().strokes
+    assert np.allclose(stroke[:, 3], [0.2, 0.5, 0.9]) and np.allclose(np.diff(stroke[:, 0]), 10)
+    assert np.all(np.diff(stroke[:, 2]) >= 0)

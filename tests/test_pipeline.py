@@ -113,3 +113,23 @@ def test_damaged_models_fail_with_one_clear_error(tmp_path):
         with pytest.raises(ModelError, match=reason):
             Recognizer(path)
     assert main(["recognize", str(tmp_path), "--model", str(garbage)]) == 1
+
+
+def test_finetune_adapts_to_a_new_hand_and_refuses_to_get_worse(tiny_run, tmp_path):
+    from handwriting.finetune import finetune, load_labelled
+
+    root, _, _ = tiny_run
+    checkpoint = load_checkpoint(root / "run" / "best.pt")
+    base = tmp_path / "tiny.onnx"
+    export(model_from_checkpoint(checkpoint), checkpoint["alphabet"], checkpoint["preprocess"], base)
+    rng = np.random.default_rng(3)
+    new_hand = [synthesize(w, font="scripts", rng=rng) for w in WORDS for _ in range(2)]
+    write_ink(new_hand, tmp_path / "mine.inkml")
+    inks, problems = load_labelled([str(tmp_path / "mine.inkml")])
+    assert len(inks) == 12 and not problems
+    unchanged = finetune(inks, tmp_path / "same.onnx", base, epochs=1, minutes=None, lr=0.0)
+    assert not unchanged.written and not (tmp_path / "same.onnx").exists()
+    report = finetune(inks, tmp_path / "mine.onnx", base, epochs=60, minutes=1.0, lr=3e-3)
+    assert report.held_back == 3 and report.trained_on == 9
+    assert report.written and report.cer_after < report.cer_before
+    assert Recognizer(tmp_path / "mine.onnx", lm=None).model.training["held_back_cer_after"] == report.cer_after

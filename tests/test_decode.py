@@ -1,0 +1,72 @@
+"""CTC decoding, the character language model and error rates."""
+
+import numpy as np
+import pytest
+
+from handwriting.alphabet import Alphabet
+from handwriting.decode import beam_search, greedy
+from handwriting.errors import HandwritingError
+from handwriting.lm import build_language_model, load_language_model, perplexity, save_language_model
+from handwriting.metrics import edit_distance, error_rates
+
+ALPHABET = Alphabet(" abcdehlnot")
+
+
+def frames_for(paths: list[dict[str, float]]) -> np.ndarray:
+    """Log-probs with the given per-frame probabilities (rest spread evenly)."""
+    out = np.full((len(paths), ALPHABET.num_classes), 1e-4)
+    for t, probs in enumerate(paths):
+        for char, p in probs.items():
+            out[t, 0 if char == "_" else ALPHABET.encode(char)[0]] = p
+    out /= out.sum(axis=1, keepdims=True)
+    return np.log(out)
+
+
+def test_greedy_merges_repeats_and_drops_blanks():
+    lp = frames_for([{"h": 0.9}, {"h": 0.9}, {"_": 0.9}, {"e": 0.9}, {"l": 0.9}, {"_": 0.9}, {"l": 0.9}, {"o": 0.9}])
+    hyp = greedy(lp)
+    assert ALPHABET.decode(hyp.ids) == "hello"
+    assert hyp.frames == (0, 3, 4, 6, 7)
+    assert greedy(np.zeros((0, ALPHABET.num_classes))).ids == ()
+
+
+def test_beam_without_lm_agrees_with_greedy_on_clear_input():
+    lp = frames_for([{"c": 0.95}, {"_": 0.95}, {"a": 0.95}, {"t": 0.95}])
+    assert ALPHABET.decode(beam_search(lp, ALPHABET, 8)[0].ids) == ALPHABET.decode(greedy(lp).ids) == "cat"
+
+
+def test_beam_sums_paths_that_greedy_cannot():
+    # best single path is blank-blank ("") but "a" collects more probability over its paths
+    lp = frames_for([{"_": 0.4, "a": 0.35}, {"_": 0.4, "a": 0.35}])
+    assert greedy(lp).ids == ()
+    assert ALPHABET.decode(beam_search(lp, ALPHABET, 8)[0].ids) == "a"
+
+
+def test_language_model_prefers_words_it_knows():
+    lm = build_language_model(["the cat ate", "a cat at the den"] * 20, ALPHABET, order=4,
+                              words=[("cat", 50.0), ("the", 80.0), ("den", 5.0)])
+    # acoustically "cet" is slightly ahead of "cat"
+    lp = frames_for([{"c": 0.9}, {"e": 0.5, "a": 0.45}, {"t": 0.9}])
+    assert ALPHABET.decode(greedy(lp).ids) == "cet"
+    hyps = beam_search(lp, ALPHABET, 8, lm, lm_weight=1.0, n_best=3)
+    assert ALPHABET.decode(hyps[0].ids) == "cat"
+    assert len(hyps) == 3 and hyps[0].score >= hyps[1].score >= hyps[2].score
+
+
+def test_language_model_round_trip_and_perplexity(tmp_path):
+    text = ["the cat ate the hen", "the hen ate a cod"] * 30
+    lm = build_language_model(text, ALPHABET, order=5)
+    save_language_model(lm, tmp_path / "m.lm")
+    again = load_language_model(tmp_path / "m.lm")
+    assert np.allclose(again.log_probs("the c"), lm.log_probs("the c"))
+    assert np.isclose(np.exp(lm.log_probs("the c")[1:]).sum(), 1.0)
+    assert perplexity(lm, ["the cat ate"]) < perplexity(lm, ["tac eht eta"])
+    (tmp_path / "bad.lm").write_bytes(b"junk")
+    with pytest.raises(HandwritingError, match="bad.lm"):
+        load_language_model(tmp_path / "bad.lm")
+
+
+def test_error_rates():
+    assert edit_distance("kitten", "sitting") == 3
+    cer, wer = error_rates([("the cat", "the bat"), ("a dog", "a dog")])
+    assert cer == pytest.approx(1 / 12) and wer == pytest.approx(1 / 4)

@@ -1,0 +1,79 @@
+"""`handwriting explain`: the Graves rows as a PNG (painted offscreen by the app's code) and JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PyQt6.QtGui import QImage
+
+from handwriting.cli import main
+from handwriting.formats import read_inks
+
+LINE = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-02.xml"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    """A small untrained network, exported as training exports models."""
+    torch = pytest.importorskip("torch")
+    from handwriting.alphabet import DEFAULT_CHARSET, Alphabet
+    from handwriting.export import export
+    from handwriting.model import BiLSTMCTC, ModelConfig
+    from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig
+
+    torch.manual_seed(1)
+    network = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), Alphabet(DEFAULT_CHARSET).num_classes, hidden=16, layers=2))
+    path = tmp_path_factory.mktemp("model") / "small.onnx"
+    export(network, DEFAULT_CHARSET, PreprocessConfig().to_dict(), path)
+    return path
+
+
+def test_explain_writes_the_picture_and_the_arrays(model, tmp_path, capsys):
+    png, out = tmp_path / "view.png", tmp_path / "view.json"
+    assert main(["explain", str(LINE), "--model", str(model), "--out", str(png), "--json", str(out),
+                 "--size", "900x400", "--count", "12"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (900, 400)
+    assert len({image.pixel(x, y) for x in range(150, 900, 5) for y in range(0, 400, 5)}) > 30, "rows are painted"
+    record = json.loads(out.read_text())
+    frames = len(record["features"])
+    ink = read_inks(LINE)[0]
+    assert record["model"] == model.name and isinstance(record["text"], str)
+    assert len(record["cells"]) == 12 and all(len(c["values"]) == frames for c in record["cells"])
+    assert len(record["saliency"]) == frames and len(record["saliency"][0]) == len(record["feature_names"])
+    assert len(record["point_saliency"]) == ink.num_points
+    assert len(record["emissions"]) == len(record["text"])
+
+
+def test_char_picks_the_explained_character(model, tmp_path, capsys):
+    png, out = tmp_path / "view.png", tmp_path / "view.json"
+    assert main(["explain", str(LINE), "--model", str(model), "--out", str(png), "--json", str(out)]) == 0
+    emissions = json.loads(out.read_text())["emissions"]
+    code = main(["explain", str(LINE), "--model", str(model), "--out", str(png), "--json", str(out), "--char", "0"])
+    if emissions:
+        assert code == 0 and json.loads(out.read_text())["target"]["frame"] == emissions[0]["frame"]
+    else:
+        assert code == 1
+    capsys.readouterr()
+    assert main(["explain", str(LINE), "--model", str(model), "--out", str(png), "--char", "100000"]) == 1
+    assert "--char 100000" in capsys.readouterr().err
+
+
+def test_bad_inputs_are_one_line_errors(model, tmp_path, capsys):
+    png = tmp_path / "view.png"
+    assert main(["explain", str(LINE), "--model", str(model), "--out", str(png), "--index", "3"]) == 1
+    assert "holds 1 inks" in capsys.readouterr().err
+    assert main(["explain", str(LINE), "--model", str(tmp_path / "none.onnx"), "--out", str(png)]) == 1
+    assert "model file not found" in capsys.readouterr().err
+    assert not png.exists()
+
+
+def test_the_library_and_cli_do_not_import_qt():
+    code = ("import sys, handwriting.cli as c; c.build_parser(); "
+            "sys.exit(any(m.startswith('PyQt6') or m == 'app' for m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
