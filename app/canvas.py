@@ -19,8 +19,8 @@ from typing import Iterable
 
 import numpy as np
 from PyQt6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import (QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QTabletEvent,
-                         QWheelEvent)
+from PyQt6.QtGui import (QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QResizeEvent,
+                         QTabletEvent, QWheelEvent)
 from PyQt6.QtWidgets import QWidget
 
 from app.colors import ACCENT, GUIDE, INK, PAPER
@@ -251,7 +251,7 @@ class Canvas(QWidget):
         else:
             self.pan(delta.x() or delta.y(), 0.0)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def resizeEvent(self, event: QResizeEvent) -> None:
         if self._default_view:
             self._reset_default_view()
         self._invalidate()

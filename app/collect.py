@@ -109,11 +109,15 @@ class CollectBar(QWidget):
         self.collector.skip(step)
         self._show()
 
+    def set_folder(self, folder: str | Path) -> None:
+        """Save the samples in `folder` from now on."""
+        self.collector.folder = Path(folder)
+        self._show()
+
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Folder for the samples", str(self.collector.folder))
         if folder:
-            self.collector.folder = Path(folder)
-            self._show()
+            self.set_folder(folder)
 
     def _choose_prompts(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Prompts (one per line)", "", "Text files (*.txt);;All files (*)")

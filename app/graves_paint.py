@@ -27,9 +27,10 @@ from handwriting.alphabet import BLANK
 from handwriting.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
 from handwriting.recognizer import Recognition
 
-__all__ = ["GravesView", "Layout", "build_view", "layout", "paint_graves", "render_graves", "ROWS"]
+__all__ = ["GravesView", "Layout", "build_view", "layout", "paint_graves", "render_graves", "ROWS", "EMPTY_HINT"]
 
 ROWS = ("output", "cells", "writing", "saliency")
+EMPTY_HINT = "write something: the network's view of it appears here"
 _HEIGHTS = {"output": 0.2, "cells": 0.38, "writing": 0.24, "saliency": 0.18}
 LABEL_WIDTH, CELL_LABEL_WIDTH, AXIS_HEIGHT, GAP, PAD = 136.0, 50.0, 16.0, 5.0, 6.0
 ARROWS = ("\u2192", "\u2190")  # forward, backward
@@ -127,8 +128,8 @@ def layout(rect: QRectF, num_frames: int) -> Layout:
     return Layout(rows, num_frames, QRectF(rect))
 
 
-def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None) -> Layout:
-    """Paint the four rows of `view` (None: empty rows with a hint) into `rect`."""
+def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None, hint: str = EMPTY_HINT) -> Layout:
+    """Paint the four rows of `view` (None: empty rows and `hint`) into `rect`."""
     geometry = layout(rect, view.num_frames if view is not None else 0)
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -142,8 +143,7 @@ def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None) -> La
     if view is None or view.num_frames == 0:
         _label_column(painter, geometry, titles)
         painter.setPen(MUTED)
-        painter.drawText(geometry.rows["cells"], Qt.AlignmentFlag.AlignCenter,
-                         "write something: the network's view of it appears here")
+        painter.drawText(geometry.rows["cells"], Qt.AlignmentFlag.AlignCenter, hint)
         painter.restore()
         return geometry
     if view.cells is not None:
@@ -217,7 +217,7 @@ def _paint_cells(painter: QPainter, geometry: Layout, view: GravesView) -> None:
     row = geometry.rows["cells"]
     if view.cells is None or not len(view.cells):
         painter.setPen(MUTED)
-        painter.drawText(row, Qt.AlignmentFlag.AlignCenter, "cell states follow when the model has time")
+        painter.drawText(row, Qt.AlignmentFlag.AlignCenter, "no cell states")
         return
     scale = np.abs(view.cells).max(axis=1, keepdims=True)
     normalised = np.divide(view.cells, scale, out=np.zeros_like(view.cells), where=scale > 0)

@@ -1,21 +1,21 @@
 """`GravesPanel`: the network's view below the pad: output, memory cells, writing, saliency.
 
 The panel keeps the newest Explanation (which holds its Recognition), builds a
-`GravesView` from it with the cell choice of its controls (layer, direction, most active or most
-variable, how many) and paints it with `paint_graves`. Hovering marks a frame in every
-row (`frameHovered`); clicking a character in the output row asks for its saliency
-(`characterClicked`).
+`GravesView` from it with the cell choice of its controls (layer, direction, most active
+or most variable, how many) and paints it with `paint_graves`. Hovering marks a frame in
+every row (`frameHovered`); clicking a character in the output row asks for its
+saliency (`characterClicked`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PyQt6.QtCore import QRectF, QSize, pyqtSignal
+from PyQt6.QtCore import QEvent, QRectF, QSize, pyqtSignal
 from PyQt6.QtGui import QMouseEvent, QPainter, QPaintEvent
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from app.graves_paint import GravesView, Layout, build_view, layout, paint_graves
+from app.graves_paint import EMPTY_HINT, GravesView, Layout, build_view, layout, paint_graves
 from handwriting.explain import DIRECTIONS, Explanation
 
 __all__ = ["GravesPanel"]
@@ -34,6 +34,7 @@ class _Plot(QWidget):
         self.setMouseTracking(True)
         self.setMinimumHeight(220)
         self.view: GravesView | None = None
+        self.hint = EMPTY_HINT  # shown when there is no view
         self._cursor: int | None = None
 
     def sizeHint(self) -> QSize:
@@ -46,7 +47,7 @@ class _Plot(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         view = replace(self.view, cursor=self._cursor) if self.view is not None else None
-        paint_graves(painter, QRectF(self.rect()), view)
+        paint_graves(painter, QRectF(self.rect()), view, self.hint)
         painter.end()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -56,7 +57,7 @@ class _Plot(QWidget):
             self.hovered.emit(-1 if frame is None else frame)
             self.update()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt name)
+    def leaveEvent(self, event: QEvent) -> None:
         self._cursor = None
         self.hovered.emit(-1)
         self.update()
@@ -124,6 +125,11 @@ class GravesPanel(QWidget):
         if explanation is not None:
             self._set_layers(len(explanation.cells))
         self._rebuild()
+
+    def set_hint(self, hint: str = EMPTY_HINT) -> None:
+        """The text shown while there is nothing to show."""
+        self.plot.hint = hint
+        self.plot.update()
 
     def _set_layers(self, layers: int) -> None:
         if self.layer.count() == layers + 1:

@@ -19,6 +19,8 @@ INTERVAL_MS = 40
 
 
 class LiveRecognition(QObject):
+    """Connects a pad to the recognition service (parented to the pad)."""
+
     def __init__(self, canvas: Canvas, service: RecognitionService, interval_ms: int = INTERVAL_MS) -> None:
         super().__init__(canvas)
         self.canvas, self.service = canvas, service

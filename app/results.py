@@ -94,6 +94,11 @@ class ResultView(QWidget):
             self.text.setText(html.escape(self.chosen))
         self.chosenChanged.emit(self.chosen)
 
+    def show_message(self, text: str) -> None:
+        """Show `text` greyed in place of a result (the result and chosen text are cleared)."""
+        self.set_recognition(None)
+        self._show_placeholder(text)
+
     def _show_placeholder(self, text: str) -> None:
         self.text.setText(f"<span style='color: #8a8f99'>{html.escape(text)}</span>")
 

@@ -14,6 +14,7 @@ from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyS
 from PyQt6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                              QVBoxLayout, QWidget)
 
+from app.adapt import Adaptation
 from app.canvas import Canvas
 from app.collect import CollectBar, Collector
 from app.graves_panel import GravesPanel
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.panel = GravesPanel()
         self.collect_bar = CollectBar(self.canvas, Collector(samples))
         self.collect_bar.hide()
+        self.adaptation = Adaptation(self, self.collect_bar, lambda: self._model_path)
         self.result: Result | None = None
         self.explanation: Explanation | None = None
         self._explained_ink: Ink | None = None  # the ink `explanation` is of (what the panel shows)
@@ -63,6 +65,7 @@ class MainWindow(QMainWindow):
         self._selected_word = -1
         self._model_path: Path | None = None
         self._pending_model: Path | None = None
+        self._added_models: list[Path] = []  # models made in the app (fine-tuned), for the picker
         self._build_layout()
         self._build_actions()
         self._build_status()
@@ -121,8 +124,11 @@ class MainWindow(QMainWindow):
         self.saliency_action = self._action(view, "&Saliency on the ink", self._show_saliency, [], True, True)
         self._action(view, "&Network view", self._show_panel, ["Ctrl+G"], True, True)
         self._action(model, OPEN_MODEL, lambda: self.choose_model_file(), ["Ctrl+M"])
+        model.addSeparator()
+        model.addAction(self.adaptation.action)
         self.models = QComboBox()
         self.models.setMinimumContentsLength(18)
+        self.models.setPlaceholderText("no model")
         self.models.activated.connect(self._model_picked)
         tools = self.addToolBar("main")
         tools.setMovable(False)
@@ -138,6 +144,7 @@ class MainWindow(QMainWindow):
     def _build_status(self) -> None:
         self.model_label = QLabel("no model")
         self.time_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.adaptation.panel)
         self.statusBar().addPermanentWidget(self.time_label)
         self.statusBar().addPermanentWidget(self.model_label)
 
@@ -155,6 +162,8 @@ class MainWindow(QMainWindow):
         self.panel.characterClicked.connect(self.service.explain_character)
         self.collect_bar.saved.connect(lambda path: self.statusBar().showMessage(f"saved {path}", 4000))
         self.collect_bar.failed.connect(lambda reason: self.show_error("Sample not saved", reason))
+        self.adaptation.modelWritten.connect(self.add_model)
+        self.adaptation.switchRequested.connect(self.load_model)
 
     # -- models ----------------------------------------------------------------------------------------------
     def load_model(self, path: str | Path) -> None:
@@ -169,21 +178,31 @@ class MainWindow(QMainWindow):
         if path:
             self.load_model(path)
 
+    def add_model(self, path: str | Path) -> None:
+        """Offer `path` in the model picker from now on."""
+        if Path(path).resolve() not in self._added_models:
+            self._added_models.append(Path(path).resolve())
+        self._fill_model_list(self._model_path)
+
     def _model_loaded(self, name: str) -> None:
         self._model_path = self._pending_model
         self.model_label.setText(f"model: {name}")
+        self.panel.set_hint()
         self._fill_model_list(self._model_path)
         self.live.send(fresh=True)
 
     def _model_failed(self, reason: str) -> None:
         self.model_label.setText(f"model: {self._model_path.name}" if self._model_path else "no model")
+        if self._model_path is None:
+            self.results.show_message("no model to recognise with: choose one in the Model menu")
+            self.panel.set_hint("no model loaded")
         self._fill_model_list(self._model_path)
         self.show_error("The model could not be loaded", reason)
 
     def _fill_model_list(self, current: Path | None) -> None:
         paths = [p.resolve() for p in find_models(default_model_path().parent)]
-        if current is not None and current.resolve() not in paths:
-            paths.append(current.resolve())
+        extras = self._added_models + ([current.resolve()] if current is not None else [])
+        paths += [p for p in dict.fromkeys(extras) if p not in paths]
         self.models.clear()
         for path in paths:
             self.models.addItem(path.name, str(path))
@@ -349,6 +368,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.replayer is not None:
             self.replayer.stop()
+        self.adaptation.shutdown()
         self.service.shutdown()
         super().closeEvent(event)
 

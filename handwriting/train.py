@@ -61,6 +61,7 @@ class TrainOptions:
     init: str | None = None
     max_train: int | None = None
     max_val: int | None = None
+    max_frames: int | None = None
     workers: int = 1
     clip: float = 5.0
     checkpoint_minutes: float = 10.0
@@ -77,6 +78,11 @@ class InkDataset(torch.utils.data.Dataset):
 
     def __len__(self) -> int:
         return len(self.inks)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the items where `mask` is true."""
+        self.inks = [ink for ink, k in zip(self.inks, mask) if k]
+        self.lengths = self.lengths[mask]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         ink = self.inks[index]
@@ -210,6 +216,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     if not train_inks:
         raise HandwritingError("no usable training inks in " + ", ".join(options.data))
     train_set = InkDataset(train_inks, alphabet, preprocess, options.augment, options.seed)
+    if options.max_frames:  # curriculum: short items first (they leave the CTC blank plateau sooner)
+        train_set.keep(train_set.lengths <= options.max_frames)
     val_set = InkDataset(val_inks, alphabet, preprocess, False, options.seed)
 
     if base:

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", help="checkpoint whose weights start a new run (fine-tuning)")
     p.add_argument("--max-train", type=int, help="use at most this many training inks")
     p.add_argument("--max-val", type=int, help="validate on at most this many inks of each data folder")
+    p.add_argument("--max-frames", type=int, help="train only on items of at most this many frames (curriculum)")
     p.add_argument("--workers", type=int, default=1, help="data-loading processes")
     p.add_argument("--weight", action="append", default=[], metavar="FOLDER=W",
                    help="sampling weight of a data folder by its name, e.g. unipen=0.5")
@@ -46,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, epochs=args.epochs, minutes=args.minutes, batch_frames=args.batch_frames,
         lr=args.lr, hidden=args.hidden, layers=args.layers, dropout=args.dropout, step=args.step,
         augment=args.augment, seed=args.seed, resume=args.resume, init=args.init, max_train=args.max_train,
-        max_val=args.max_val, workers=args.workers, weights=weights,
+        max_val=args.max_val, max_frames=args.max_frames, workers=args.workers, weights=weights,
     )
     state = train(options)
     print(f"finished at epoch {state['epoch']}, best validation CER {state['best_cer']:.4f}")
