@@ -210,9 +210,9 @@ class Adaptation(QObject):
     modelWritten = pyqtSignal(object)
     switchRequested = pyqtSignal(object)
 
-    def __init__(self, window: QMainWindow, samples: CollectBar, base: Callable[[], Path | None]) -> None:
+    def __init__(self, window: QMainWindow, collect: CollectBar, base: Callable[[], Path | None]) -> None:
         super().__init__(window)
-        self.window, self.samples, self.base = window, samples, base
+        self.window, self.collect, self.base = window, collect, base
         self.epochs, self.minutes = 40, 10.0  # the command's defaults
         self.dialog: QMessageBox | None = None  # the last message shown
         self.action = QAction(ACTION_TEXT, self)
@@ -245,7 +245,7 @@ class Adaptation(QObject):
         self.job.shutdown()
 
     def _samples_folder(self) -> Path | None:
-        folder = self.samples.collector.folder.resolve()
+        folder = self.collect.collector.folder.resolve()
         if _count_samples(folder):
             return folder
         chosen = QFileDialog.getExistingDirectory(self.window, "Folder with your samples", str(folder))
@@ -255,7 +255,7 @@ class Adaptation(QObject):
             self._tell(QMessageBox.Icon.Warning, "No samples to fine-tune on",
                        f"{chosen} holds no ink files: collect some first (File \u203a Collect samples).")
             return None
-        self.samples.set_folder(chosen)
+        self.collect.set_folder(chosen)
         return Path(chosen).resolve()
 
     def _progress(self, record: dict) -> None:

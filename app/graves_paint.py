@@ -235,14 +235,16 @@ def _paint_cells(painter: QPainter, geometry: Layout, view: GravesView) -> None:
         painter.setFont(font)
 
 
-def _writing_transform(view: GravesView, row: QRectF) -> tuple[float, float, float]:
-    """(scale, dx, dy) putting the frames' xy into `row` at their own aspect, centred."""
+def _writing_transform(view: GravesView, row: QRectF) -> tuple[np.ndarray, float, float]:
+    """(x/y scale, dx, dy) stretching the frames' xy across the whole row, so that the ink
+    lines up with the shared time axis (writing runs left to right), height fitted."""
     lo, hi = view.xy.min(axis=0), view.xy.max(axis=0)
     span = np.maximum(hi - lo, 1e-6)
-    scale = float(min((row.width() - 8) / span[0], (row.height() - 8) / span[1]))
-    dx = row.center().x() - (lo[0] + hi[0]) / 2 * scale
-    dy = row.center().y() - (lo[1] + hi[1]) / 2 * scale
-    return scale, dx, dy
+    sx = (row.width() - 8) / span[0]
+    sy = min(sx, (row.height() - 8) / span[1])
+    dx = row.left() + 4 - lo[0] * sx
+    dy = row.center().y() - (lo[1] + hi[1]) / 2 * sy
+    return np.array([sx, sy]), float(dx), float(dy)
 
 
 def _paint_writing(painter: QPainter, geometry: Layout, view: GravesView) -> None:

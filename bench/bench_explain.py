@@ -5,22 +5,24 @@
 Prints (and with --out writes) JSON with median times in ms for one ink: recognition
 as the recognizer runs it (greedy, no LM), with hidden states, and the explanation
 steps on top of a recognition. Target: explanation < recognition + 100 ms.
+`explain_tasks` gives those steps as callables; the suite (`python -m bench`) times
+them for every ink size of its live-update section.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 from pathlib import Path
 from typing import Callable
 
+from bench.timing import interleaved, summarize
 from handwriting.explain import default_target, explain, unroll
 from handwriting.formats import read_inks
+from handwriting.ink import Ink
 from handwriting.recognizer import Recognizer
 
-__all__ = ["benchmark", "main"]
+__all__ = ["explain_tasks", "benchmark", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = Path("/work/data/dev.onnx")
@@ -28,32 +30,37 @@ DEFAULT_INK = ROOT / "tests" / "fixtures" / "iamondb" / "lineStrokes" / "a01" / 
 BUDGET_MS = 100.0
 
 
-def _median_ms(function: Callable[[], object], repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append((time.perf_counter() - start) * 1e3)
-    return round(statistics.median(times), 3)
+def explain_tasks(recognizer: Recognizer, ink: Ink) -> dict[str, Callable[[], object]]:
+    """Callables to time for `ink`: recognition (plain, with hidden states) and the explanation steps.
+
+    "cells" and "saliency" are the two computations of `handwriting.explain` on top of a
+    recognition made with hidden states; "explain" is the whole call (cells, saliency,
+    cell selection, per-point saliency).
+    """
+    recognition = recognizer.recognize(ink, with_hidden=True)
+    features, hidden = recognition.frames.features, recognition.hidden
+    unrolled = unroll(recognizer.model, features, hidden)
+    target = default_target(recognition, recognizer.alphabet)
+    return {
+        "recognize": lambda: recognizer.recognize(ink),
+        "recognize_with_hidden": lambda: recognizer.recognize(ink, with_hidden=True),
+        "cells": lambda: unroll(recognizer.model, features, hidden).cells,
+        "saliency": lambda: unrolled.saliency(target),
+        "explain": lambda: explain(recognizer, recognition, num_points=ink.num_points),
+    }
 
 
 def benchmark(model: str | Path = DEFAULT_MODEL, ink_path: str | Path = DEFAULT_INK, repeats: int = 20) -> dict:
     """Median timings (ms) of recognition and of cells + saliency for the first ink of `ink_path`."""
     recognizer = Recognizer(model, lm=None)
     ink = read_inks(ink_path)[0]
-    recognition = recognizer.recognize(ink, with_hidden=True)
-    features, hidden = recognition.frames.features, recognition.hidden
-    unrolled = unroll(recognizer.model, features, hidden)
-    target = default_target(recognition, recognizer.alphabet)
+    tasks = explain_tasks(recognizer, ink)
+    medians = {name: summarize(times)["median"] for name, times in interleaved(tasks, repeats).wall.items()}
     result = {
-        "model": str(model), "ink": str(ink_path), "points": ink.num_points, "frames": len(features),
+        "model": str(model), "ink": str(ink_path), "points": ink.num_points,
+        "frames": len(recognizer.recognize(ink).frames),
         "layers": recognizer.model.layers, "hidden": recognizer.model.hidden,
-        "recognize_ms": _median_ms(lambda: recognizer.recognize(ink), repeats),
-        "recognize_with_hidden_ms": _median_ms(lambda: recognizer.recognize(ink, with_hidden=True), repeats),
-        "cells_ms": _median_ms(lambda: unroll(recognizer.model, features, hidden).cells, repeats),
-        "saliency_ms": _median_ms(lambda: unrolled.saliency(target), repeats),
-        "explain_ms": _median_ms(lambda: explain(recognizer, recognition, num_points=ink.num_points), repeats),
+        **{f"{name}_ms": value for name, value in medians.items()},
     }
     result["within_budget"] = result["explain_ms"] < result["recognize_ms"] + BUDGET_MS
     return result

@@ -3,7 +3,10 @@
 Files are picked evenly over the sorted corpus (many writers, no randomness), so every
 run and every machine measures the same lines. An ink of N raw points is made from
 consecutive lines joined with `Ink.concat` until there are enough points, then cut
-with `Ink.prefix`, as a live replay would see the ink after N points.
+with `Ink.prefix`, as a live replay would see the ink after N points. Each joined line is
+first moved to continue the previous one on the same level (IAM-OnDB keeps the lines'
+places on the whiteboard, one below the other), so that the result reads as one long
+line with the writing height of one.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from handwriting.formats import read_inks
-from handwriting.ink import Ink
+from handwriting.ink import X, Y, Ink
 
 __all__ = ["line_files", "load_lines", "sized_inks"]
 
@@ -37,6 +42,15 @@ def load_lines(root: str | Path, count: int) -> list[Ink]:
     return [read_inks(path)[0] for path in line_files(root, count)]
 
 
+def _continued(ink: Ink, line: Ink) -> Ink:
+    """`ink` followed by `line`, moved to start a word space right of `ink` with the same median height."""
+    left, right = ink.points(), line.points()
+    height = float(np.subtract(*np.percentile(left[:, Y], [95, 5])))
+    dx = left[:, X].max() + height - right[:, X].min()
+    dy = np.median(left[:, Y]) - np.median(right[:, Y])
+    return ink.concat(line.translated(float(dx), float(dy)))
+
+
 def _joined(lines: list[Ink], start: int, size: int) -> Ink:
     """Lines from `start` on (wrapping round), joined until the ink has `size` points, then cut."""
     ink = lines[start % len(lines)]
@@ -44,7 +58,7 @@ def _joined(lines: list[Ink], start: int, size: int) -> Ink:
     while ink.num_points < size:
         if step >= len(lines):
             raise ValueError(f"all {len(lines)} lines together have fewer than {size} points")
-        ink = ink.concat(lines[(start + step) % len(lines)])
+        ink = _continued(ink, lines[(start + step) % len(lines)])
         step += 1
     return ink.prefix(size)
 

@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"saved {len(prints)} fingerprints to {args.save}")
         return 0
     differences = compare(json.loads(Path(args.check).read_text()), prints)
-    print("\n".join(differences) if differences else f"identical: {len(prints)} inks, all fields")
+    if differences:
+        print(f"{len(differences)} differences, first ones:", *differences[:10], sep="\n")
+    else:
+        print(f"identical: {len(prints)} inks, all fields")
     return 1 if differences else 0
 
 

@@ -8,11 +8,12 @@ order rotated from round to round, and a summary is taken over the rounds.
 from __future__ import annotations
 
 import time
-from typing import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Summary", "summarize", "time_ms", "interleaved", "fit_line", "ratio_summary"]
+__all__ = ["Summary", "Timings", "summarize", "time_ms", "rotations", "interleaved", "fit_line", "ratio_summary"]
 
 Summary = dict[str, float]
 
@@ -25,27 +26,45 @@ def summarize(samples: Sequence[float], digits: int = 3) -> Summary:
             "p90": round(float(p90), digits), "n": int(a.size)}
 
 
-def time_ms(function: Callable[[], object]) -> float:
-    """Wall time of one call, in milliseconds."""
-    start = time.perf_counter()
+def time_ms(function: Callable[[], object]) -> tuple[float, float]:
+    """Wall time and CPU time (this process, all threads) of one call, in milliseconds."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     function()
-    return (time.perf_counter() - start) * 1e3
+    return (time.perf_counter() - start) * 1e3, (time.process_time() - start_cpu) * 1e3
 
 
-def interleaved(tasks: Mapping[str, Callable[[], object]], rounds: int, warmup: int = 1) -> dict[str, list[float]]:
-    """Per task, `rounds` wall times (ms); every round runs each task once, the order rotating.
+@dataclass(frozen=True)
+class Timings:
+    """Per task, the wall times and the CPU times (ms) of its timed calls, in round order.
 
-    `warmup` untimed rounds come first (caches, allocators, onnxruntime's first-run setup).
+    With one busy thread, CPU time is what the wall time would be on an idle machine;
+    a wall time well above it means the process waited for a core.
     """
-    names = list(tasks)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(warmup + rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            elapsed = time_ms(tasks[name])
-            if r >= warmup:
-                samples[name].append(elapsed)
-    return samples
+
+    wall: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+
+def rotations(names: Sequence[str], rounds: int | Mapping[str, int]) -> Iterator[tuple[int, str]]:
+    """(round, name) in interleaved order: round r runs every name with more than r rounds,
+    starting from the r-th of them (so no name is always first or always after the same one)."""
+    counts = rounds if isinstance(rounds, Mapping) else {name: rounds for name in names}
+    for r in range(max(counts.values(), default=0)):
+        due = [name for name in names if counts[name] > r]
+        shift = r % len(due)
+        yield from ((r, name) for name in due[shift:] + due[:shift])
+
+
+def interleaved(tasks: Mapping[str, Callable[[], object]], rounds: int, warmup: int = 1) -> Timings:
+    """Every round runs each task once, the order rotating; `warmup` untimed rounds come first
+    (caches, allocators, onnxruntime's first-run setup)."""
+    timings = Timings({name: [] for name in tasks}, {name: [] for name in tasks})
+    for r, name in rotations(list(tasks), warmup + rounds):
+        wall, cpu = time_ms(tasks[name])
+        if r >= warmup:
+            timings.wall[name].append(wall)
+            timings.cpu[name].append(cpu)
+    return timings
 
 
 def ratio_summary(numerator: Sequence[float], denominator: Sequence[float]) -> Summary:

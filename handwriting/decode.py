@@ -8,7 +8,6 @@ Every decoded character carries the frames where it was emitted.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +16,7 @@ from handwriting.alphabet import BLANK, Alphabet
 from handwriting.lm import LanguageModel
 
 __all__ = ["Hypothesis", "greedy", "beam_search"]
+
 
 
 @dataclass(frozen=True)
@@ -39,54 +39,52 @@ def greedy(log_probs: np.ndarray) -> Hypothesis:
     return Hypothesis(tuple(int(c) for c in best[keep]), tuple(int(f) for f in keep), score)
 
 
-@dataclass
-class _Beam:
-    blank: float  # log P(prefix, path ends in blank)
-    label: float  # log P(prefix, path ends in its last character)
-    lm: float  # weighted LM and lexicon score of the prefix
-    text: str
-    frames: tuple[int, ...]
-
-    @property
-    def acoustic(self) -> float:
-        return _logaddexp(self.blank, self.label)
-
-
-_LOG2 = math.log(2.0)
-
-
-def _logaddexp(x: float, y: float) -> float:
-    """log(exp(x) + exp(y)) on Python floats, computed step by step as numpy's `logaddexp` does (same bits)."""
-    if x == y:  # also -inf and -inf
-        return x + _LOG2
-    tmp = x - y
-    if tmp > 0:
-        return x + math.log1p(math.exp(-tmp))
-    if tmp <= 0:
-        return y + math.log1p(math.exp(tmp))
-    return tmp  # NaN
+NEG_INF32 = np.float32(-np.inf)
 
 
 @dataclass(frozen=True)
+class _Beams:
+    """Prefixes in rank order, with their path probabilities and LM scores as arrays.
+
+    Path probabilities are float32 like the network's output, LM scores float64;
+    blank: log P(prefix, path ends in blank), label: log P(prefix, path ends in its last character).
+    """
+
+    prefixes: list[tuple[int, ...]]
+    texts: list[str]
+    frames: list[tuple[int, ...]]  # emission frame of each character
+    blank: np.ndarray
+    label: np.ndarray
+    lm: np.ndarray  # weighted LM and lexicon score
+
+    @property
+    def acoustic(self) -> np.ndarray:
+        return np.logaddexp(self.blank, self.label)
+
+
 class _Scoring:
-    """The LM part of the score of a prefix extended by one character."""
+    """The LM part of the score of a prefix extended by one character (OOV costs cached per text)."""
 
-    alphabet: Alphabet
-    lm: LanguageModel | None
-    lm_weight: float
-    insertion_bonus: float
-    oov_penalty: float
+    def __init__(self, alphabet: Alphabet, lm: LanguageModel | None, lm_weight: float, insertion_bonus: float,
+                 oov_penalty: float):
+        self.alphabet, self.lm, self.lm_weight, self.insertion_bonus = alphabet, lm, lm_weight, insertion_bonus
+        self.oov_penalty, self.space = oov_penalty, alphabet.chars.find(" ") + 1
+        self._oov: dict[str, float] = {}
 
-    def extensions(self, beams: list[_Beam], candidates: list[int]) -> np.ndarray:
-        """(beams, candidates): beam.lm + lm_weight x log P_lm(c | text) + insertion_bonus [- OOV cost at a space]."""
-        base = np.array([b.lm for b in beams], dtype=np.float64)[:, None]
+    def oov(self, text: str) -> float:
+        if text not in self._oov:
+            self._oov[text] = _oov_cost(self.lm, text, self.oov_penalty) if self.lm is not None else 0.0
+        return self._oov[text]
+
+    def extensions(self, beams: _Beams, candidates: list[int]) -> np.ndarray:
+        """(beams, candidates): lm + lm_weight x log P_lm(c | text) + insertion_bonus [- OOV cost at a space]."""
+        base = beams.lm[:, None]
         if self.lm is None:
             return np.repeat(base, len(candidates), axis=1)
-        rows = np.stack([self.lm.log_probs(b.text) for b in beams])[:, candidates]
+        rows = np.stack([self.lm.log_probs(text) for text in beams.texts])[:, candidates]
         scores = base + (self.lm_weight * rows + self.insertion_bonus)
-        space = self.alphabet.chars.find(" ") + 1
-        if space in candidates:
-            scores[:, candidates.index(space)] -= [_oov_cost(self.lm, b.text, self.oov_penalty) for b in beams]
+        if self.space in candidates:
+            scores[:, candidates.index(self.space)] -= [self.oov(text) for text in beams.texts]
         return scores
 
 
@@ -98,80 +96,71 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = 16, lm: L
     if len(log_probs) == 0:
         return [Hypothesis((), (), 0.0)]
     scoring = _Scoring(alphabet, lm, lm_weight, insertion_bonus, oov_penalty)
-    beams: dict[tuple[int, ...], _Beam] = {(): _Beam(0.0, -math.inf, 0.0, "", ())}
+    beams = _Beams([()], [""], [()], np.zeros(1, np.float32), np.full(1, NEG_INF32), np.zeros(1))
     for t, frame in enumerate(log_probs):
         candidates = [c for c in np.flatnonzero(frame > prune).tolist() if c != BLANK]
         beams = _step(beams, t, frame, candidates, beam, scoring)
-    finals = []
-    for prefix, b in beams.items():
-        score = b.acoustic + b.lm - (_oov_cost(lm, b.text, oov_penalty) if lm is not None else 0.0)
-        finals.append(Hypothesis(prefix, b.frames, float(score)))
+    acoustic = beams.acoustic
+    finals = [Hypothesis(prefix, frames, float(float(acoustic[j]) + beams.lm[j] - scoring.oov(text)))
+              for j, (prefix, text, frames) in enumerate(zip(beams.prefixes, beams.texts, beams.frames))]
     finals.sort(key=lambda h: -h.score)
     return finals[:n_best]
 
 
-def _step(beams: dict[tuple[int, ...], _Beam], t: int, frame: np.ndarray, candidates: list[int], width: int,
-          scoring: _Scoring) -> dict[tuple[int, ...], _Beam]:
+def _step(beams: _Beams, t: int, frame: np.ndarray, candidates: list[int], width: int, scoring: _Scoring) -> _Beams:
     """One frame of prefix beam search: the best `width` prefixes after `frame`.
 
-    Every beam continues as itself (its `same` entry) and extended by each candidate.
-    Most extensions are new prefixes, scored here as arrays and turned into beams only
-    if kept; an extension that equals another beam's prefix (a "merge") is summed with
-    it one by one. Entries are ranked by score, ties by the order in which a dict
-    filled beam by beam, each beam's own entry before its extensions, would hold them.
+    Every beam continues as itself and extended by each candidate character, all scored
+    as arrays. An extension that equals another beam's prefix (a merge) is summed into
+    that beam's entry, in the order a dict filled beam by beam would see the two (its
+    LM score and frames are those of whichever came first). Entries are ranked by
+    score, ties by that same order. A Python float meeting a float32 is float32, so
+    every path probability is a float32 sum, as it always was.
     """
-    prefixes, olds = list(beams), list(beams.values())
-    values = frame.tolist()
-    columns = {c: k for k, c in enumerate(candidates)}
-    stride = len(candidates) + 1  # rank of an entry first made by beam i (k = -1: itself) = i * stride + k + 1
-    index = {prefix: i for i, prefix in enumerate(prefixes)}
-    merges: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
-    for prefix in prefixes:
-        if prefix and prefix[:-1] in index and prefix[-1] in columns:
-            merges.setdefault(index[prefix[:-1]], []).append((columns[prefix[-1]], prefix))
-    totals = [b.acoustic for b in olds]
-    lm_scores = scoring.extensions(olds, candidates)
-    ends = np.array([p[-1] if p else -1 for p in prefixes])[:, None]
+    count, stride = len(beams.prefixes), len(candidates) + 1  # entry first made by beam i, extension k: i*stride+k+1
+    ends = np.array([p[-1] if p else BLANK for p in beams.prefixes])
+    totals = beams.acoustic
+    own_blank = np.logaddexp(NEG_INF32, totals + frame[BLANK])
+    own_path = beams.label + frame[ends]  # the last character continues
+    own_label = np.where(ends != BLANK, np.logaddexp(NEG_INF32, own_path), NEG_INF32)
+
     chosen = np.asarray(candidates, dtype=np.int64)
-    from_prefix = np.where(chosen == ends, np.array([b.blank for b in olds])[:, None], np.array(totals)[:, None])
-    labels = from_prefix + frame[chosen]  # log P(path ends in c) of each extension (float64)
+    from_prefix = np.where(chosen == ends[:, None], beams.blank[:, None], totals[:, None])
+    ext_label = from_prefix + frame[chosen]  # (beams, candidates)
+    ext_lm = scoring.extensions(beams, candidates)
 
-    kept: dict[tuple[int, ...], _Beam] = {}
-    rank: dict[tuple[int, ...], int] = {}
-    fresh = np.ones(labels.shape, bool)  # extensions that are new prefixes
-    for i, (prefix, b) in enumerate(zip(prefixes, olds)):
-        same = kept.get(prefix)
-        if same is None:
-            same = kept[prefix] = _Beam(-math.inf, -math.inf, b.lm, b.text, b.frames)
-            rank[prefix] = i * stride
-        same.blank = _logaddexp(same.blank, totals[i] + values[BLANK])
-        if prefix:
-            same.label = _logaddexp(same.label, b.label + values[prefix[-1]])
-        for k, extended in sorted(merges.get(i, ())):
-            fresh[i, k] = False
-            new = kept.get(extended)
-            if new is None:
-                char = scoring.alphabet.chars[extended[-1] - 1]
-                new = kept[extended] = _Beam(-math.inf, -math.inf, float(lm_scores[i, k]), b.text + char, b.frames + (t,))
-                rank[extended] = i * stride + k + 1
-            new.label = _logaddexp(new.label, float(labels[i, k]))
-
-    merged = list(kept)
-    acoustic = labels + 0.0  # logaddexp(-inf, x) = x + 0.0, twice: the label, then the total
-    keys = np.concatenate([[-(kept[p].acoustic + kept[p].lm) for p in merged], -(acoustic + lm_scores)[fresh]])
-    order = np.concatenate([[rank[p] for p in merged], (np.arange(labels.size) + 1 + np.arange(labels.size) // len(candidates)
-                                                          if candidates else np.zeros(0, int))[fresh.ravel()]])
-    rows, cols = np.nonzero(fresh)
-    following: dict[tuple[int, ...], _Beam] = {}
-    for position in _best(keys, order, width):
-        if position < len(merged):
-            following[merged[position]] = kept[merged[position]]
+    lm, rank, frames = beams.lm.copy(), np.arange(count) * stride, list(beams.frames)
+    fresh = np.ones(ext_label.shape, bool)
+    index, columns = {p: i for i, p in enumerate(beams.prefixes)}, {c: k for k, c in enumerate(candidates)}
+    for j, prefix in enumerate(beams.prefixes):
+        i, k = (index.get(prefix[:-1]), columns.get(prefix[-1])) if prefix else (None, None)
+        if i is None or k is None:
             continue
-        i, k = int(rows[position - len(merged)]), int(cols[position - len(merged)])
-        c, b = candidates[k], olds[i]
-        following[prefixes[i] + (c,)] = _Beam(-math.inf, float(acoustic[i, k]), float(lm_scores[i, k]),
-                                              b.text + scoring.alphabet.chars[c - 1], b.frames + (t,))
-    return following
+        fresh[i, k] = False
+        if i < j:  # the extension made the entry, then beam j added its own path
+            own_label[j] = np.logaddexp(np.logaddexp(NEG_INF32, ext_label[i, k]), own_path[j])
+            lm[j], rank[j], frames[j] = ext_lm[i, k], i * stride + k + 1, beams.frames[i] + (t,)
+        else:
+            own_label[j] = np.logaddexp(own_label[j], ext_label[i, k])
+
+    new_label = np.logaddexp(NEG_INF32, ext_label)
+    flat = np.arange(ext_label.size)
+    keys = np.concatenate([-(np.logaddexp(own_blank, own_label).astype(np.float64) + lm),
+                           -(np.logaddexp(NEG_INF32, new_label).astype(np.float64) + ext_lm)[fresh]])
+    order = np.concatenate([rank, (flat + 1 + flat // max(len(candidates), 1))[fresh.ravel()]])
+    kept = _best(keys, order, width)
+    rows, cols = np.nonzero(fresh)
+
+    def entry(j: int) -> tuple[tuple[int, ...], str, tuple[int, ...]]:
+        if j < count:
+            return beams.prefixes[j], beams.texts[j], frames[j]
+        i, c = int(rows[j - count]), candidates[cols[j - count]]
+        return beams.prefixes[i] + (c,), beams.texts[i] + scoring.alphabet.chars[c - 1], beams.frames[i] + (t,)
+
+    prefixes, texts, emitted = zip(*map(entry, kept))
+    blank = np.concatenate([own_blank, np.full(len(rows), NEG_INF32)])[kept]
+    label = np.concatenate([own_label, new_label[fresh]])[kept]
+    return _Beams(list(prefixes), list(texts), list(emitted), blank, label, np.concatenate([lm, ext_lm[fresh]])[kept])
 
 
 def _best(keys: np.ndarray, order: np.ndarray, width: int) -> list[int]:

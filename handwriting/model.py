@@ -23,9 +23,9 @@ DIRECTIONS = ("fw", "bw")  # left-to-right, right-to-left
 class ModelConfig:
     num_features: int
     num_classes: int
-    hidden: int = 128
+    hidden: int = 96
     layers: int = 3
-    dropout: float = 0.25
+    dropout: float = 0.2
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -47,13 +47,13 @@ class TrainOptions:
     out: str
     epochs: int = 100
     minutes: float | None = None
-    batch_frames: int = 10000
-    lr: float = 2e-3
+    batch_frames: int = 3000
+    lr: float = 1.5e-3
     warmup_steps: int = 200
     patience: int = 3
-    hidden: int = 128
+    hidden: int = 96
     layers: int = 3
-    dropout: float = 0.25
+    dropout: float = 0.2
     step: float = 0.2
     augment: bool = True
     seed: int = 0
@@ -66,6 +66,7 @@ class TrainOptions:
     clip: float = 5.0
     checkpoint_minutes: float = 10.0
     weights: dict[str, float] = field(default_factory=dict)
+    threads: int | None = None
 
 
 class InkDataset(torch.utils.data.Dataset):
@@ -205,6 +206,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     main_process = rank == 0
     torch.manual_seed(options.seed)
+    if options.threads:
+        torch.set_num_threads(options.threads)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
 

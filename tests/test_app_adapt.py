@@ -82,7 +82,8 @@ def fine_tune(qtbot, window: MainWindow, epochs: int) -> tuple[Outcome, list[tup
     adaptation = window.adaptation
     adaptation.epochs, adaptation.minutes = epochs, 0.5
     shown: list[tuple[str, int]] = []
-    adaptation.job.progress.connect(lambda record: shown.append((adaptation.panel.label.text(), adaptation.panel.bar.value())))
+    panel = adaptation.panel
+    adaptation.job.progress.connect(lambda record: shown.append((panel.label.text(), panel.bar.value())))
     action = menu_action(window, ACTION_TEXT)
     with qtbot.waitSignal(adaptation.job.finished, timeout=RUN_TIMEOUT_MS) as finished:
         action.trigger()
@@ -155,7 +156,12 @@ def test_an_empty_samples_folder_asks_for_one_and_remembers_it(qtbot, window, tm
     chosen = tmp_path / "mine"
     write_samples(chosen, "scripts", 1)
     asked: list[str] = []
-    monkeypatch.setattr(app.adapt.QFileDialog, "getExistingDirectory", lambda *args: asked.append(args[2]) or str(chosen))
+
+    def choose(parent, caption: str, start: str) -> str:
+        asked.append(start)
+        return str(chosen)
+
+    monkeypatch.setattr(app.adapt.QFileDialog, "getExistingDirectory", choose)
     adaptation = window.adaptation
     assert adaptation.start()
     adaptation.job.shutdown()

@@ -15,11 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run folder for checkpoints and history.json")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this much wall time")
-    p.add_argument("--batch-frames", type=int, default=10000, help="frames per batch (longest x count)")
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--batch-frames", type=int, default=3000, help="frames per batch (longest x count)")
+    p.add_argument("--lr", type=float, default=1.5e-3)
+    p.add_argument("--hidden", type=int, default=96)
     p.add_argument("--layers", type=int, default=3)
-    p.add_argument("--dropout", type=float, default=0.25)
+    p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--step", type=float, default=0.2, help="resampling step, fraction of the writing height")
     p.add_argument("--no-augment", dest="augment", action="store_false")
     p.add_argument("--seed", type=int, default=0)
@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-val", type=int, help="validate on at most this many inks of each data folder")
     p.add_argument("--max-frames", type=int, help="train only on items of at most this many frames (curriculum)")
     p.add_argument("--workers", type=int, default=1, help="data-loading processes")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads per process (default 1: on a few shared cores more threads thrash)")
     p.add_argument("--weight", action="append", default=[], metavar="FOLDER=W",
                    help="sampling weight of a data folder by its name, e.g. unipen=0.5")
     p.set_defaults(run=_run)
@@ -47,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, epochs=args.epochs, minutes=args.minutes, batch_frames=args.batch_frames,
         lr=args.lr, hidden=args.hidden, layers=args.layers, dropout=args.dropout, step=args.step,
         augment=args.augment, seed=args.seed, resume=args.resume, init=args.init, max_train=args.max_train,
-        max_val=args.max_val, max_frames=args.max_frames, workers=args.workers, weights=weights,
+        max_val=args.max_val, max_frames=args.max_frames, workers=args.workers, weights=weights, threads=args.threads,
     )
     state = train(options)
     print(f"finished at epoch {state['epoch']}, best validation CER {state['best_cer']:.4f}")

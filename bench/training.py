@@ -1,0 +1,91 @@
+"""Training throughput: frames per second of forward + backward + Adam, one process against DDP with two.
+
+Settings (each a fresh process run of `bench.train_worker`, rounds interleaved):
+one process with 1 thread; one process with 2 threads (torch's default on 2 cores),
+with OpenMP's default spin-waiting and with OMP_WAIT_POLICY=PASSIVE (spinning threads
+fight any other busy process for the cores); and two DDP processes (torchrun, gloo)
+with 1 thread each, as the training docs run it.
+Per setting: frames/s of every timed step (all processes' frames over the slowest
+process's step time) and per round the total frames over the total time; the DDP
+speed-ups are ratios of those per-round totals, paired by round (a ratio against a
+setting measured in fewer rounds uses its rounds only).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.processes import run_checked
+from bench.threads import unpinned
+from bench.timing import ratio_summary, rotations, summarize
+
+__all__ = ["Setting", "SETTINGS", "DDP", "training_throughput"]
+
+
+
+@dataclass(frozen=True)
+class Setting:
+    processes: int
+    threads: int  # per process
+    environment: dict[str, str] = field(default_factory=dict)
+    max_rounds: int | None = None  # for a slow setting: measured in fewer rounds
+
+
+SETTINGS = {
+    "1_process_1_thread": Setting(1, 1),
+    "1_process_2_threads": Setting(1, 2, max_rounds=1),  # OpenMP spinning next to other work: many times slower
+    "1_process_2_threads_passive": Setting(1, 2, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "ddp_2_processes_1_thread": Setting(2, 1),
+}
+DDP = "ddp_2_processes_1_thread"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _command(processes: int, threads: int, data: str, steps: int, out: Path) -> list[str]:
+    worker = ["-m", "bench.train_worker", "--data", data, "--steps", str(steps), "--threads", str(threads),
+              "--out", str(out)]
+    if processes == 1:
+        return [sys.executable, *worker]
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+            "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), *worker]
+
+
+def _run(setting: Setting, data: str, steps: int) -> dict:
+    env = unpinned(OMP_NUM_THREADS=str(setting.threads), **setting.environment)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        run = run_checked(_command(setting.processes, setting.threads, data, steps, out), env=env)
+        return {**json.loads(out.read_text()), "max_rss_mib": run.max_rss_mib, "tree_rss_mib": run.tree_rss_mib}
+
+
+def training_throughput(data: str, steps: int, rounds: int) -> dict:
+    """Per setting, frames/s per step and per round; DDP over each one-process setting, paired by round."""
+    names = list(SETTINGS)
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    due = {name: min(rounds, SETTINGS[name].max_rounds or rounds) for name in names}
+    for _, name in rotations(names, due):
+        runs[name].append(_run(SETTINGS[name], data, steps))
+    totals = {name: [sum(run["frames"]) / sum(run["seconds"]) for run in runs[name]] for name in names}
+    out: dict = {"steps": steps, "rounds": rounds, "settings": {}}
+    for name in names:
+        per_step = [f / s for run in runs[name] for f, s in zip(run["frames"], run["seconds"])]
+        out["settings"][name] = {
+            "processes": SETTINGS[name].processes, "threads": SETTINGS[name].threads,
+            "environment": SETTINGS[name].environment,
+            "frames_per_s": summarize(per_step, 1), "frames_per_s_per_round": [round(t, 1) for t in totals[name]],
+            "frames_per_step": summarize([f for run in runs[name] for f in run["frames"]], 1),
+            "max_rss_mib": max(run["max_rss_mib"] for run in runs[name]),
+            "tree_rss_mib": max((run["tree_rss_mib"] or 0.0) for run in runs[name]) or None,
+        }
+    out["ddp_speedup"] = {f"over_{name}": ratio_summary(totals[DDP], totals[name]) for name in names if name != DDP}
+    return out
