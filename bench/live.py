@@ -23,7 +23,7 @@ import numpy as np
 
 from bench.bench_explain import explain_tasks
 from bench.data import sized_inks
-from bench.timing import fit_line, interleaved, summarize
+from bench.timing import Timings, fit_line, interleaved, summarize
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognition, Recognizer
 
@@ -31,6 +31,7 @@ __all__ = ["DECODERS", "EXPLAIN_STEPS", "recognizers", "live_latency", "scaling"
            "profile_updates"]
 
 DECODERS = ("greedy", "beam_lm")
+WARMUP = 1  # untimed rounds
 EXPLAIN_STEPS = ("cells", "saliency")
 STAGES = ("preprocess", "network", "decode")
 # where the time of one update goes, by the functions that do each part (file, function name)
@@ -52,39 +53,46 @@ def _recording(recognizer: Recognizer, ink: Ink, log: list[Recognition]) -> Call
     return lambda: log.append(recognizer.recognize(ink))
 
 
-def _stage_summaries(log: list[Recognition], warmup: int) -> dict:
-    kept = log[warmup:]
-    return {f"{stage}_ms": summarize([r.timings_ms[stage] for r in kept]) for stage in STAGES}
+def _tasks(decoders: dict[str, Recognizer], inks: dict[int, list[Ink]]
+           ) -> tuple[dict[str, Callable[[], object]], dict[str, list[Recognition]]]:
+    """Updates of every ink by every decoder ("size/decoder/ink"), cells and saliency ("size/step"),
+    and the lists that the updates append their Recognitions to."""
+    tasks: dict[str, Callable[[], object]] = {}
+    logs: dict[str, list[Recognition]] = {}
+    for size, size_inks in inks.items():
+        for name, recognizer in decoders.items():
+            for j, ink in enumerate(size_inks):
+                logs[f"{size}/{name}/{j}"] = []
+                tasks[f"{size}/{name}/{j}"] = _recording(recognizer, ink, logs[f"{size}/{name}/{j}"])
+        steps = explain_tasks(decoders["greedy"], size_inks[0])
+        tasks.update({f"{size}/{step}": steps[step] for step in EXPLAIN_STEPS})
+    return tasks, logs
+
+
+def _decoder_entry(keys: list[str], timings: Timings, logs: dict[str, list[Recognition]]) -> dict:
+    """Update time (wall and CPU) over all inks of one size, per-ink medians, and each stage's time."""
+    timed = [r for k in keys for r in logs[k][WARMUP:]]
+    return {
+        "total_ms": summarize([t for k in keys for t in timings.wall[k]]),
+        "cpu_ms": summarize([t for k in keys for t in timings.cpu[k]]),
+        "per_ink_median_ms": [summarize(timings.wall[k])["median"] for k in keys],
+        **{f"{stage}_ms": summarize([r.timings_ms[stage] for r in timed]) for stage in STAGES},
+    }
 
 
 def live_latency(decoders: dict[str, Recognizer], lines: list[Ink], sizes: list[int], inks_per_size: int,
                  rounds: int) -> dict:
     """Per size: frames, and per decoder the update time and its stages; cells and saliency on the first ink."""
-    tasks: dict[str, Callable[[], object]] = {}
-    logs: dict[str, list[Recognition]] = {}
     inks = {size: sized_inks(lines, size, inks_per_size) for size in sizes}
-    for size in sizes:
-        for name, recognizer in decoders.items():
-            for j, ink in enumerate(inks[size]):
-                key = f"{size}/{name}/{j}"
-                logs[key] = []
-                tasks[key] = _recording(recognizer, ink, logs[key])
-        steps = explain_tasks(decoders["greedy"], inks[size][0])
-        tasks.update({f"{size}/{step}": steps[step] for step in EXPLAIN_STEPS})
-    timings = interleaved(tasks, rounds)
-    samples = timings.wall
+    tasks, logs = _tasks(decoders, inks)
+    timings = interleaved(tasks, rounds, WARMUP)
     result: dict = {"inks_per_size": inks_per_size, "rounds": rounds, "sizes": {}}
     for size in sizes:
-        entry: dict = {"frames": int(np.median([len(logs[f"{size}/greedy/{j}"][0].frames)
-                                                for j in range(inks_per_size)]))}
+        entry: dict = {"frames": int(np.median([len(logs[f"{size}/greedy/{j}"][0].frames) for j in range(inks_per_size)]))}
         for name in decoders:
-            keys = [f"{size}/{name}/{j}" for j in range(inks_per_size)]
-            entry[name] = {"total_ms": summarize([t for k in keys for t in samples[k]]),
-                           "cpu_ms": summarize([t for k in keys for t in timings.cpu[k]]),
-                           "per_ink_median_ms": [summarize(samples[k])["median"] for k in keys]}
-            entry[name].update(_stage_summaries([r for k in keys for r in logs[k]], warmup=len(keys)))
+            entry[name] = _decoder_entry([f"{size}/{name}/{j}" for j in range(inks_per_size)], timings, logs)
         entry["explain"] = {f"{step}_{kind}": summarize(times[f"{size}/{step}"]) for step in EXPLAIN_STEPS
-                            for kind, times in (("ms", samples), ("cpu_ms", timings.cpu))}
+                            for kind, times in (("ms", timings.wall), ("cpu_ms", timings.cpu))}
         result["sizes"][str(size)] = entry
     return result
 

@@ -45,8 +45,10 @@ def _batches(shard: Path, inks: int, batch_frames: int, step: float, rank: int, 
     return [collate([dataset[i] for i in mine[k % len(mine)]]) for k in range(count)]
 
 
-def _timed_steps(net: nn.Module, model: BiLSTMCTC, batches: list[Batch], warmup: int) -> tuple[list[int], list[float]]:
-    """Frames and seconds of every step after the first `warmup`."""
+def _timed_steps(net: nn.Module, model: BiLSTMCTC, batches: list[Batch], warmup: int,
+                 max_seconds: float | None = None) -> tuple[list[int], list[float]]:
+    """Frames and seconds of every step after the first `warmup`; with `max_seconds`, no new
+    step starts once the steps so far took that long (one process only: DDP ranks must agree)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     frames, seconds = [], []
@@ -61,6 +63,8 @@ def _timed_steps(net: nn.Module, model: BiLSTMCTC, batches: list[Batch], warmup:
         if k >= warmup:
             seconds.append(time.perf_counter() - start)
             frames.append(int(lengths.sum()))
+        if max_seconds is not None and seconds and sum(seconds) > max_seconds:
+            break
     return frames, seconds
 
 
@@ -74,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-seconds", type=float, help="start no new step after this long (one process only)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -86,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                        args.warmup + args.steps)
     model = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), Alphabet().num_classes))
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    frames, seconds = _timed_steps(net, model, batches, args.warmup)
+    frames, seconds = _timed_steps(net, model, batches, args.warmup, args.max_seconds if world == 1 else None)
     frames_t, seconds_t = torch.tensor(frames, dtype=torch.float64), torch.tensor(seconds, dtype=torch.float64)
     if world > 1:
         dist.all_reduce(frames_t, op=dist.ReduceOp.SUM)

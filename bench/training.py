@@ -3,8 +3,9 @@
 Settings (each a fresh process run of `bench.train_worker`, rounds interleaved):
 one process with 1 thread; one process with 2 threads (torch's default on 2 cores),
 with OpenMP's default spin-waiting and with OMP_WAIT_POLICY=PASSIVE (spinning threads
-fight any other busy process for the cores); and two DDP processes (torchrun, gloo)
-with 1 thread each, as the training docs run it.
+fight any other busy process for the cores; that one is measured in one round, from its
+first step, until 10 s are spent); and two DDP processes (torchrun, gloo) with 1 thread
+each, as the training docs run it.
 Per setting: frames/s of every timed step (all processes' frames over the slowest
 process's step time) and per round the total frames over the total time; the DDP
 speed-ups are ratios of those per-round totals, paired by round (a ratio against a
@@ -27,18 +28,22 @@ from bench.timing import ratio_summary, rotations, summarize
 __all__ = ["Setting", "SETTINGS", "DDP", "training_throughput"]
 
 
-
 @dataclass(frozen=True)
 class Setting:
+    """How the worker runs: processes (DDP when > 1), threads and environment, and limits for slow settings."""
+
     processes: int
     threads: int  # per process
     environment: dict[str, str] = field(default_factory=dict)
     max_rounds: int | None = None  # for a slow setting: measured in fewer rounds
+    max_seconds: float | None = None  # and with fewer steps: none starts after this long (one process only)
+    warmup: int = 1  # untimed first steps
 
 
 SETTINGS = {
     "1_process_1_thread": Setting(1, 1),
-    "1_process_2_threads": Setting(1, 2, max_rounds=1),  # OpenMP spinning next to other work: many times slower
+    # OpenMP spin-waiting next to other work can make this one many times slower
+    "1_process_2_threads": Setting(1, 2, max_rounds=1, max_seconds=10.0, warmup=0),
     "1_process_2_threads_passive": Setting(1, 2, {"OMP_WAIT_POLICY": "PASSIVE"}),
     "ddp_2_processes_1_thread": Setting(2, 1),
 }
@@ -51,12 +56,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _command(processes: int, threads: int, data: str, steps: int, out: Path) -> list[str]:
-    worker = ["-m", "bench.train_worker", "--data", data, "--steps", str(steps), "--threads", str(threads),
-              "--out", str(out)]
-    if processes == 1:
+def _command(setting: Setting, data: str, steps: int, out: Path) -> list[str]:
+    worker = ["-m", "bench.train_worker", "--data", data, "--steps", str(steps), "--threads", str(setting.threads),
+              "--warmup", str(setting.warmup), "--out", str(out)]
+    if setting.max_seconds is not None:
+        worker += ["--max-seconds", str(setting.max_seconds)]
+    if setting.processes == 1:
         return [sys.executable, *worker]
-    return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes),
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(setting.processes),
             "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), *worker]
 
 
@@ -64,7 +71,7 @@ def _run(setting: Setting, data: str, steps: int) -> dict:
     env = unpinned(OMP_NUM_THREADS=str(setting.threads), **setting.environment)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        run = run_checked(_command(setting.processes, setting.threads, data, steps, out), env=env)
+        run = run_checked(_command(setting, data, steps, out), env=env)
         return {**json.loads(out.read_text()), "max_rss_mib": run.max_rss_mib, "tree_rss_mib": run.tree_rss_mib}
 
 

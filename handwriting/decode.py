@@ -40,6 +40,12 @@ def greedy(log_probs: np.ndarray) -> Hypothesis:
 
 
 NEG_INF32 = np.float32(-np.inf)
+ZERO32 = np.float32(0.0)
+
+
+def _from_empty(x: np.ndarray) -> np.ndarray:
+    """np.logaddexp(-inf, x), bit for bit: x + log1p(exp(-inf)) = x + 0 (float32), a tenth of the time."""
+    return x + ZERO32
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class _Scoring:
         base = beams.lm[:, None]
         if self.lm is None:
             return np.repeat(base, len(candidates), axis=1)
-        rows = np.stack([self.lm.log_probs(text) for text in beams.texts])[:, candidates]
+        rows = np.array([self.lm.log_probs(text) for text in beams.texts])[:, candidates]
         scores = base + (self.lm_weight * rows + self.insertion_bonus)
         if self.space in candidates:
             scores[:, candidates.index(self.space)] -= [self.oov(text) for text in beams.texts]
@@ -120,9 +126,9 @@ def _step(beams: _Beams, t: int, frame: np.ndarray, candidates: list[int], width
     count, stride = len(beams.prefixes), len(candidates) + 1  # entry first made by beam i, extension k: i*stride+k+1
     ends = np.array([p[-1] if p else BLANK for p in beams.prefixes])
     totals = beams.acoustic
-    own_blank = np.logaddexp(NEG_INF32, totals + frame[BLANK])
+    own_blank = _from_empty(totals + frame[BLANK])
     own_path = beams.label + frame[ends]  # the last character continues
-    own_label = np.where(ends != BLANK, np.logaddexp(NEG_INF32, own_path), NEG_INF32)
+    own_label = np.where(ends != BLANK, _from_empty(own_path), NEG_INF32)
 
     chosen = np.asarray(candidates, dtype=np.int64)
     from_prefix = np.where(chosen == ends[:, None], beams.blank[:, None], totals[:, None])
@@ -138,29 +144,28 @@ def _step(beams: _Beams, t: int, frame: np.ndarray, candidates: list[int], width
             continue
         fresh[i, k] = False
         if i < j:  # the extension made the entry, then beam j added its own path
-            own_label[j] = np.logaddexp(np.logaddexp(NEG_INF32, ext_label[i, k]), own_path[j])
+            own_label[j] = np.logaddexp(_from_empty(ext_label[i, k]), own_path[j])
             lm[j], rank[j], frames[j] = ext_lm[i, k], i * stride + k + 1, beams.frames[i] + (t,)
         else:
             own_label[j] = np.logaddexp(own_label[j], ext_label[i, k])
 
-    new_label = np.logaddexp(NEG_INF32, ext_label)
-    flat = np.arange(ext_label.size)
+    new_label = _from_empty(ext_label)  # a new entry's label; its acoustic score, logaddexp(-inf, label), is the same
+    flat = np.flatnonzero(fresh)  # the new entries, as flat (beam, candidate) indices
     keys = np.concatenate([-(np.logaddexp(own_blank, own_label).astype(np.float64) + lm),
-                           -(np.logaddexp(NEG_INF32, new_label).astype(np.float64) + ext_lm)[fresh]])
-    order = np.concatenate([rank, (flat + 1 + flat // max(len(candidates), 1))[fresh.ravel()]])
-    kept = _best(keys, order, width)
-    rows, cols = np.nonzero(fresh)
+                           -(new_label.astype(np.float64) + ext_lm).ravel()[flat]])
+    kept = _best(keys, np.concatenate([rank, flat + 1 + flat // max(len(candidates), 1)]), width)
 
     def entry(j: int) -> tuple[tuple[int, ...], str, tuple[int, ...]]:
         if j < count:
             return beams.prefixes[j], beams.texts[j], frames[j]
-        i, c = int(rows[j - count]), candidates[cols[j - count]]
+        i, k = divmod(int(flat[j - count]), len(candidates))
+        c = candidates[k]
         return beams.prefixes[i] + (c,), beams.texts[i] + scoring.alphabet.chars[c - 1], beams.frames[i] + (t,)
 
     prefixes, texts, emitted = zip(*map(entry, kept))
-    blank = np.concatenate([own_blank, np.full(len(rows), NEG_INF32)])[kept]
-    label = np.concatenate([own_label, new_label[fresh]])[kept]
-    return _Beams(list(prefixes), list(texts), list(emitted), blank, label, np.concatenate([lm, ext_lm[fresh]])[kept])
+    blank = np.concatenate([own_blank, np.full(len(flat), NEG_INF32)])[kept]
+    label = np.concatenate([own_label, new_label.ravel()[flat]])[kept]
+    return _Beams(list(prefixes), list(texts), list(emitted), blank, label, np.concatenate([lm, ext_lm.ravel()[flat]])[kept])
 
 
 def _best(keys: np.ndarray, order: np.ndarray, width: int) -> list[int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def read_shard(path: str | Path) -> list[Ink]:
         with np.load(path, allow_pickle=False) as data:
             points, stroke_ends, sample_ends = data["points"], data["stroke_ends"], data["sample_ends"]
             meta = json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise HandwritingError(f"{path}: not a readable training shard ({exc})") from None
     strokes = np.split(points.astype(np.float64), stroke_ends[:-1]) if len(stroke_ends) else []
     inks, start = [], 0

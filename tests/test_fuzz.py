@@ -121,3 +121,23 @@ def replace(path: Path, data: bytes) -> None:
     """Write a new file rather than truncate the old one: much faster on ext4."""
     path.unlink()
     path.write_bytes(data)
+
+
+def test_damaged_training_shards_raise_only_ink_format_errors(tmp_path):
+    from handwriting.shards import write_shard
+    from handwriting.synth import synthesize
+
+    good = tmp_path / "train.npz"
+    write_shard([synthesize("ab", font="futural")], good)
+    data = good.read_bytes()
+    rng = random.Random(7)
+    for n in range(200):
+        damaged = bytearray(data[: rng.randrange(len(data))] if n % 2 else data)
+        for _ in range(rng.randrange(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        path = tmp_path / f"bad{n}.npz"
+        path.write_bytes(bytes(damaged))
+        try:
+            read_inks(path)
+        except InkFormatError:
+            pass

@@ -13,12 +13,12 @@ from types import ModuleType
 from typing import Iterable
 
 from handwriting.errors import InkFormatError
-from handwriting.formats import iamondb, inkml, jsonink, unipen
+from handwriting.formats import iamondb, inkml, jsonink, shard, unipen
 from handwriting.ink import Ink
 
 __all__ = ["READERS", "WRITERS", "detect_format", "read_inks", "read_items", "write_ink", "expand_paths", "INK_SUFFIXES"]
 
-READERS: dict[str, ModuleType] = {m.NAME: m for m in (inkml, iamondb, unipen, jsonink)}
+READERS: dict[str, ModuleType] = {m.NAME: m for m in (inkml, iamondb, unipen, jsonink, shard)}
 WRITERS = {"inkml": inkml.write, "json": jsonink.write}
 INK_SUFFIXES = tuple(sorted({s for m in READERS.values() for s in m.SUFFIXES}))
 _SNIFF_BYTES = 4096
