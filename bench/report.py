@@ -38,7 +38,10 @@ def _machine(results: dict) -> str:
     busy = ", ".join(f"{p['command'].split()[0].rsplit('/', 1)[-1]} {' '.join(p['command'].split()[1:3])} "
                      f"({p['cpu']:.1f} cores)" for p in start["busy"][:3]) or "none"
     loads = [v["loadavg"][0] for v in results["load"].values() if isinstance(v, dict) and "loadavg" in v]
-    return (f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, onnxruntime "
+    model = results["suite"].get("model_config", {})
+    shape = f" ({model['layers']}x{model['hidden']} BiLSTM)" if model else ""
+    return (f"Model `{Path(results['suite']['model']).name}`{shape}, LM `{Path(results['suite']['lm']).name}`. "
+            f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, onnxruntime "
             f"{m['onnxruntime']}, torch {m['torch']}, numpy {m['numpy']}; {m['date']}. Load average (1 min) "
             f"{min(loads):.2f}-{max(loads):.2f} during the run; busy at the start: {busy}.")
 
@@ -120,8 +123,10 @@ def _training(tr: dict) -> str:
              _median(e["frames_per_step"], 0), f"{e['tree_rss_mib']:.0f}" if e["tree_rss_mib"] else "-"]
             for name, e in tr["settings"].items()]
     speedups = "; ".join(f"{k.removeprefix('over_').replace('_', ' ')}: x{_median(v, 2)}" for k, v in tr["ddp_speedup"].items())
-    return (f"### Training throughput (BiLSTMCTC 3x128, CTC, Adam; frames/s)\n\n{tr['steps']} timed steps x "
-            f"{tr['rounds']} rounds per setting, real-length batches of <= 10,000 frames.\n\n"
+    shape, frames = f"{tr.get('layers', '?')}x{tr.get('hidden', '?')}", tr.get("batch_frames", "?")
+    return (f"### Training throughput (BiLSTMCTC {shape}, CTC, Adam; frames/s)\n\n"
+            f"Up to {tr['steps']} timed steps x {tr['rounds']} rounds per setting, real-length batches of <= "
+            f"{frames} frames (longest x count).\n\n"
             + _table(["setting", "per step", "per round", "frames/step", "memory MiB"], rows)
             + f"\n\nDDP (2 processes) speed-up over {speedups}.")
 

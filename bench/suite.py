@@ -1,7 +1,7 @@
 """The benchmark suite: every section in one run, results and the machine's state in one JSON file.
 
-    .venv/bin/python -m bench --model /work/data/dev.onnx --lm /work/data/lm/en.lm \\
-        --data /work/data/iamondb --out bench/results.json [--quick] [--only live runtimes ...]
+    .venv/bin/python -m bench [--model M.onnx] [--lm L.lm] --data /work/data/iamondb \\
+        --out bench/results.json [--quick] [--only live runtimes ...]
     .venv/bin/python -m bench.report bench/results.json      # the Markdown tables
 
 Sections: live-update latency by ink size (greedy, beam + LM, cells + saliency) with
@@ -50,14 +50,14 @@ class Settings:
     batch_size: int = 16
     batch_lines: int = 300
     batch_rounds: tuple[tuple[str, int], ...] = (("greedy", 3), ("beam_lm", 1))  # decoder, rounds
-    train_steps: int = 4
+    train_steps: int = 10
     train_rounds: int = 2
     memory_lines: int = 100
 
 
 FULL = Settings()
 QUICK = Settings(lines=30, inks_per_size=2, live_rounds=4, profile_repeats=5, blas_repeats=4, blas_rounds=1,
-                 runtime_rounds=3, batch_lines=100, batch_rounds=(("greedy", 1),), train_steps=2, train_rounds=1,
+                 runtime_rounds=3, batch_lines=100, batch_rounds=(("greedy", 1),), train_steps=3, train_rounds=1,
                  memory_lines=30)
 
 
@@ -146,9 +146,12 @@ def targets(results: dict) -> list[dict]:
 def run_suite(args: argparse.Namespace) -> dict:
     settings = QUICK if args.quick else FULL
     started = time.perf_counter()
+    from handwriting.modelfile import load_model_file
+
     results: dict = {
-        "suite": {"model": args.model, "lm": args.lm, "data": args.data, "prep": args.prep, "quick": args.quick,
-                  "settings": settings.__dict__, "threads": {k: os.environ.get(k) for k in PINNED}},
+        "suite": {"model": args.model, "model_config": load_model_file(args.model).config, "lm": args.lm,
+                  "data": args.data, "prep": args.prep, "quick": args.quick, "settings": settings.__dict__,
+                  "threads": {k: os.environ.get(k) for k in PINNED}},
         "machine": machine.describe(),
         "load": {"start": machine.load()},
     }
@@ -165,14 +168,18 @@ def run_suite(args: argparse.Namespace) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="/work/data/dev.onnx", help="ONNX model to time")
-    parser.add_argument("--lm", default="/work/data/lm/en.lm", help="character LM for beam search")
+    parser.add_argument("--model", help="ONNX model to time (default: the shipped model, or $HANDWRITING_MODEL)")
+    parser.add_argument("--lm", help="character LM for beam search (default: the .lm beside the model)")
     parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--prep", default="/work/data/prep/iamondb", help="prepared shards for training throughput")
     parser.add_argument("--out", default="bench/results.json")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and lines (about 2 minutes)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = parser.parse_args(argv)
+    from handwriting.modelfile import default_model_path
+
+    args.model = args.model or str(default_model_path())
+    args.lm = args.lm or str(Path(args.model).with_suffix(".lm"))
     results = run_suite(args)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     from bench.report import render

@@ -5,7 +5,8 @@
 
 A step is what `handwriting train` does per batch: BiLSTMCTC forward, CTC loss,
 backward, gradient clipping and an Adam step (under DDP the gradients are all-reduced
-in backward). Batches are the real inks of a shard split, bucketed by length to
+in backward). Network size and batch size default to `handwriting train`'s
+(`TrainOptions`). Batches are the real inks of a shard split, bucketed by length to
 `--batch-frames` (longest x count) as in training, featurised beforehand without
 augmentation, so only the network's work is timed. Each process takes every N-th
 batch, as in training; rank 0 writes per step the frames of all processes and the
@@ -19,6 +20,7 @@ import json
 import os
 import random
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -29,9 +31,11 @@ from handwriting.alphabet import Alphabet
 from handwriting.model import BiLSTMCTC, ModelConfig
 from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig
 from handwriting.shards import read_shard
-from handwriting.train import InkDataset, bucketed_batches, collate
+from handwriting.train import InkDataset, TrainOptions, bucketed_batches, collate
 
-__all__ = ["main"]
+__all__ = ["TRAINING_DEFAULTS", "main"]
+
+TRAINING_DEFAULTS = {f.name: f.default for f in fields(TrainOptions)}
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -73,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="a folder of prepared shards")
     parser.add_argument("--split", default="val", help="shard split to read (val is smaller to load)")
     parser.add_argument("--inks", type=int, default=400)
-    parser.add_argument("--batch-frames", type=int, default=10000)
-    parser.add_argument("--step", type=float, default=0.2, help="resampling step, as `handwriting train`")
+    for name in ("batch_frames", "hidden", "layers", "dropout", "step"):
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(TRAINING_DEFAULTS[name]),
+                            default=TRAINING_DEFAULTS[name], help="as `handwriting train`")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
@@ -89,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     rank = dist.get_rank() if world > 1 else 0
     batches = _batches(Path(args.data) / f"{args.split}.npz", args.inks, args.batch_frames, args.step, rank, world,
                        args.warmup + args.steps)
-    model = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), Alphabet().num_classes))
+    config = ModelConfig(len(FEATURE_NAMES), Alphabet().num_classes, args.hidden, args.layers, args.dropout)
+    model = BiLSTMCTC(config)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     frames, seconds = _timed_steps(net, model, batches, args.warmup, args.max_seconds if world == 1 else None)
     frames_t, seconds_t = torch.tensor(frames, dtype=torch.float64), torch.tensor(seconds, dtype=torch.float64)
@@ -98,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         dist.all_reduce(seconds_t, op=dist.ReduceOp.MAX)
         dist.destroy_process_group()
     if rank == 0:
-        Path(args.out).write_text(json.dumps({"processes": world, "threads": args.threads,
-                                              "frames": frames_t.tolist(), "seconds": seconds_t.tolist()}))
+        Path(args.out).write_text(json.dumps({
+            "processes": world, "threads": args.threads, "hidden": args.hidden, "layers": args.layers,
+            "batch_frames": args.batch_frames, "frames": frames_t.tolist(), "seconds": seconds_t.tolist()}))
     return 0
 
 

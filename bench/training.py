@@ -83,7 +83,9 @@ def training_throughput(data: str, steps: int, rounds: int) -> dict:
     for _, name in rotations(names, due):
         runs[name].append(_run(SETTINGS[name], data, steps))
     totals = {name: [sum(run["frames"]) / sum(run["seconds"]) for run in runs[name]] for name in names}
-    out: dict = {"steps": steps, "rounds": rounds, "settings": {}}
+    first = runs[names[0]][0]
+    out: dict = {"steps": steps, "rounds": rounds, "hidden": first["hidden"], "layers": first["layers"],
+                 "batch_frames": first["batch_frames"], "settings": {}}
     for name in names:
         per_step = [f / s for run in runs[name] for f, s in zip(run["frames"], run["seconds"])]
         out["settings"][name] = {

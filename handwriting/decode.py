@@ -15,7 +15,7 @@ import numpy as np
 from handwriting.alphabet import BLANK, Alphabet
 from handwriting.lm import LanguageModel
 
-__all__ = ["Hypothesis", "greedy", "beam_search"]
+__all__ = ["Hypothesis", "greedy", "beam_search", "DEFAULT_BEAM"]
 
 
 
@@ -39,6 +39,9 @@ def greedy(log_probs: np.ndarray) -> Hypothesis:
     return Hypothesis(tuple(int(c) for c in best[keep]), tuple(int(f) for f in keep), score)
 
 
+# Chosen on IAM-OnDB validation lines (see models/README.md): beam 8 with characters below
+# log-prob -6 pruned is as accurate as beam 16 at -12 and twice as fast.
+DEFAULT_BEAM = 8
 NEG_INF32 = np.float32(-np.inf)
 ZERO32 = np.float32(0.0)
 
@@ -94,9 +97,9 @@ class _Scoring:
         return scores
 
 
-def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = 16, lm: LanguageModel | None = None,
-                lm_weight: float = 0.5, insertion_bonus: float = 1.0, n_best: int = 5,
-                oov_penalty: float = 2.0, prune: float = -12.0) -> list[Hypothesis]:
+def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_BEAM, lm: LanguageModel | None = None,
+                lm_weight: float = 0.3, insertion_bonus: float = 1.5, n_best: int = 5,
+                oov_penalty: float = 2.0, prune: float = -6.0) -> list[Hypothesis]:
     """CTC prefix beam search; with `lm`, each character adds lm_weight x log P_lm(c | prefix)
     plus `insertion_bonus`, and a finished word outside the lexicon costs `oov_penalty`."""
     if len(log_probs) == 0:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting.decode import Hypothesis, beam_search, greedy
+from handwriting.decode import DEFAULT_BEAM, Hypothesis, beam_search, greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
 from handwriting.lm import LanguageModel, load_language_model
@@ -86,7 +86,7 @@ class Recognizer:
     """An ONNX model, its decoder settings and optional language model."""
 
     def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
-                 lm_weight: float = 0.5, insertion_bonus: float = 1.0, alternatives: int = 5, threads: int | None = None):
+                 lm_weight: float = 0.3, insertion_bonus: float = 1.5, alternatives: int = 5, threads: int | None = None):
         path = Path(model) if model is not None else default_model_path()
         self.model: ModelFile = load_model_file(path, threads)
         self.alphabet = self.model.alphabet
@@ -121,7 +121,7 @@ class Recognizer:
         beam = self.beam if beam is None else beam
         if beam <= 1 and self.lm is None:
             return [greedy(log_probs)]
-        return beam_search(log_probs, self.alphabet, max(beam, 8), self.lm, self.lm_weight, self.insertion_bonus,
+        return beam_search(log_probs, self.alphabet, max(beam, DEFAULT_BEAM), self.lm, self.lm_weight, self.insertion_bonus,
                            self.num_alternatives)
 
     # -- public API ----------------------------------------------------------------------

@@ -17,10 +17,10 @@ __all__ = ["register", "add_model_options", "recognizer_options"]
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="ONNX model (default: the shipped model, or $HANDWRITING_MODEL)")
-    p.add_argument("--beam", type=int, default=0, help="beam width (0: greedy, or beam 16 when an LM is used)")
+    p.add_argument("--beam", type=int, default=0, help="beam width (0: greedy, or beam 8 when an LM is used)")
     p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
-    p.add_argument("--lm-weight", type=float, default=0.5)
+    p.add_argument("--lm-weight", type=float, default=0.3)
 
 
 def recognizer_options(args: argparse.Namespace) -> dict:
