@@ -9,6 +9,7 @@ from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
 from handwriting.lm import build_language_model, save_language_model
 from handwriting.modelfile import load_model_file
+from handwriting.shards import read_shard
 
 __all__ = ["register"]
 
@@ -18,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     action = p.add_subparsers(dest="lm_command", required=True, metavar="ACTION")
     b = action.add_parser("build", help="count character n-grams of text files (one line each)")
     b.add_argument("texts", nargs="*", help="plain-text files, one text line per line")
+    b.add_argument("--labels", nargs="+", default=[], metavar="SHARD",
+                   help="training shards (.npz from `handwriting prepare`) whose multi-word labels are text lines")
     b.add_argument("--words", help="word frequency list: word<TAB>count per line (becomes the lexicon)")
     b.add_argument("--wordfreq", type=int, default=0, metavar="N",
                    help="add the N most frequent English words of the wordfreq package")
@@ -53,9 +56,15 @@ def _words(args: argparse.Namespace) -> list[tuple[str, float]]:
     return words
 
 
+def _shard_texts(paths: list[str]) -> list[str]:
+    """Distinct labels of more than one word (lines and sentences) in training shards."""
+    labels = {ink.label for path in paths for ink in read_shard(path) if ink.label and " " in ink.label.strip()}
+    return sorted(labels)
+
+
 def _build(args: argparse.Namespace) -> int:
     alphabet = load_model_file(args.model).alphabet if args.model else Alphabet()
-    texts = [line for path in args.texts for line in _read_lines(path)]
+    texts = [line for path in args.texts for line in _read_lines(path)] + _shard_texts(args.labels)
     words = _words(args)
     if not texts and not words:
         raise HandwritingError("nothing to build from: give text files, --words or --wordfreq")
