@@ -2,7 +2,7 @@
 
 One update is `Recognizer.recognize(ink)`: preprocessing, one onnxruntime call and
 decoding, with characters and words mapped back onto strokes, as the pad runs it (one
-intra-op thread). Greedy and beam search with the LM (beam 16) are separate
+intra-op thread). Greedy and beam search with the LM (the default beam, 8) are separate
 recognizers; the LM's cache is warm after the warm-up round, as it is while writing.
 For each size there are several real inks, all measured in interleaved rounds together
 with cells and saliency (`bench.bench_explain.explain_tasks`) on the first ink.
@@ -24,6 +24,7 @@ import numpy as np
 from bench.bench_explain import explain_tasks
 from bench.data import sized_inks
 from bench.timing import Timings, fit_line, interleaved, summarize
+from handwriting.decode import DEFAULT_BEAM
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognition, Recognizer
 
@@ -44,8 +45,8 @@ PROFILE_PARTS = {
 
 
 def recognizers(model: str | Path, lm: str | Path) -> dict[str, Recognizer]:
-    """The shipped configurations: greedy without LM, and beam 16 with the LM."""
-    return {"greedy": Recognizer(model, lm=None), "beam_lm": Recognizer(model, lm=lm, beam=16)}
+    """The shipped configurations: greedy without LM, and the default beam with the LM."""
+    return {"greedy": Recognizer(model, lm=None), "beam_lm": Recognizer(model, lm=lm, beam=DEFAULT_BEAM)}
 
 
 def _recording(recognizer: Recognizer, ink: Ink, log: list[Recognition]) -> Callable[[], None]:

@@ -52,7 +52,7 @@ def _live(live: dict) -> str:
         rows.append([size, str(e["frames"]), _spread(e["greedy"]["total_ms"]), _median(e["greedy"]["cpu_ms"]),
                      _spread(e["beam_lm"]["total_ms"]), _median(e["beam_lm"]["cpu_ms"]),
                      _spread(e["explain"]["cells_ms"]), _spread(e["explain"]["saliency_ms"])])
-    table = _table(["points", "frames", "greedy", "greedy CPU", "beam 16 + LM", "beam CPU", "cells", "saliency"], rows)
+    table = _table(["points", "frames", "greedy", "greedy CPU", "beam + LM", "beam CPU", "cells", "saliency"], rows)
     stages = []
     for size, e in live["sizes"].items():
         for name in ("greedy", "beam_lm"):
