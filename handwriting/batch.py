@@ -65,13 +65,14 @@ def _recognize_file(path: str) -> list[ItemResult]:
     assert recognizer is not None, "worker not initialised"
     items = list(iter_items(Path(path)))
     results: list[ItemResult | None] = [None] * len(items)
-    good = [(k, i, ink) for k, (i, ink) in enumerate(items) if isinstance(ink, Ink)]
+    good = []  # (position, item index, ink) of the inks worth running
     for k, (index, item) in enumerate(items):
-        if isinstance(item, Ink) and item.is_empty:
-            results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: empty ink")
-        elif not isinstance(item, Ink):
+        if not isinstance(item, Ink):
             results[k] = ItemResult(path, index, None, None, [], [], str(item))
-    good = [(k, i, ink) for k, i, ink in good if not ink.is_empty]
+        elif item.is_empty:
+            results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: empty ink")
+        else:
+            good.append((k, index, item))
     for start in range(0, len(good), BATCH_SIZE):
         chunk = good[start:start + BATCH_SIZE]
         for (k, index, ink), rec in zip(chunk, recognizer.recognize_batch([ink for _, _, ink in chunk])):
