@@ -116,24 +116,29 @@ def _deslant(xy: np.ndarray, strokes: np.ndarray, max_slant: float) -> np.ndarra
 
 
 def _resample(xy: np.ndarray, strokes: np.ndarray, source: np.ndarray, step: float):
-    out_xy, out_src, out_stroke = [], [], []
-    bounds = np.flatnonzero(np.diff(strokes)) + 1
-    for seg_xy, seg_src, seg_stroke in zip(np.split(xy, bounds), np.split(source, bounds), np.split(strokes, bounds)):
-        arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(seg_xy, axis=0), axis=1))])
-        total = arc[-1]
-        n = max(int(np.floor(total / step)), 0)
-        targets = np.arange(n + 1) * step
-        if total - targets[-1] > step * 0.5 or len(targets) == 1 and total > 0:
-            targets = np.append(targets, total)
-        if total <= 0:
-            targets = np.zeros(1)
-        x = np.interp(targets, arc, seg_xy[:, 0])
-        y = np.interp(targets, arc, seg_xy[:, 1])
-        nearest = np.clip(np.searchsorted(arc, targets), 0, len(arc) - 1)
-        out_xy.append(np.stack([x, y], axis=1))
-        out_src.append(seg_src[nearest])
-        out_stroke.append(np.full(len(targets), seg_stroke[0]))
-    return np.concatenate(out_xy), np.concatenate(out_src), np.concatenate(out_stroke)
+    """Points every `step` of arc length along each stroke, plus the stroke's end when it lies
+    more than half a step beyond the last one; a stroke of zero length gives one point.
+
+    All strokes at once: one arc-length axis where each stroke starts a gap of one unit after
+    the previous one ends, so interpolation never crosses from one stroke into the next.
+    """
+    first = np.flatnonzero(np.r_[True, strokes[1:] != strokes[:-1]])
+    last = np.r_[first[1:] - 1, len(xy) - 1]
+    seg = np.linalg.norm(np.diff(xy, axis=0), axis=1)
+    seg[first[1:] - 1] = 1.0  # the gap between strokes
+    arc = np.r_[0.0, np.cumsum(seg)]
+    origin, total = arc[first], arc[last] - arc[first]
+    steps = np.floor(total / step).astype(int)
+    with_end = (total - steps * step > step * 0.5) | ((steps == 0) & (total > 0))
+    counts = steps + 1 + with_end
+    owner = np.repeat(np.arange(len(first)), counts)
+    k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    local = np.where(k > steps[owner], total[owner], k * step)
+    targets = origin[owner] + np.minimum(local, total[owner])
+    x = np.interp(targets, arc, xy[:, 0])
+    y = np.interp(targets, arc, xy[:, 1])
+    nearest = np.minimum(np.searchsorted(arc, targets), last[owner])
+    return np.stack([x, y], axis=1), source[nearest], strokes[first][owner]
 
 
 def _features(xy: np.ndarray, strokes: np.ndarray, step: float) -> np.ndarray:

@@ -49,6 +49,7 @@ class TrainOptions:
     minutes: float | None = None
     batch_frames: int = 3000
     lr: float = 1.5e-3
+    lr_decay: float = 1.0
     warmup_steps: int = 200
     patience: int = 3
     hidden: int = 96
@@ -270,7 +271,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
             state["step"] += 1
             losses.append(loss.item())
             frames += int(input_lengths.sum())
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", fps=f"{frames / (time.monotonic() - tick):.0f}", lr=f"{lr:.1e}")
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", fps=f"{frames / (time.monotonic() - tick):.0f}", lr=f"{lr:.1e}", refresh=False)
             if time.monotonic() - last_save > options.checkpoint_minutes * 60:
                 checkpoint("last.pt")
                 last_save = time.monotonic()
@@ -292,6 +293,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         }
         if not out_of_time:
             state["epoch"] += 1
+            state["lr"] *= options.lr_decay
         state["history"].append(record)
         if cer < state["best_cer"]:
             state["best_cer"], state["stale"] = cer, 0

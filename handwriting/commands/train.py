@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this much wall time")
     p.add_argument("--batch-frames", type=int, default=3000, help="frames per batch (longest x count)")
     p.add_argument("--lr", type=float, default=1.5e-3)
+    p.add_argument("--lr-decay", type=float, default=1.0,
+                   help="multiply the learning rate by this after every epoch (on top of halving on a plateau)")
     p.add_argument("--hidden", type=int, default=96)
     p.add_argument("--layers", type=int, default=3)
     p.add_argument("--dropout", type=float, default=0.2)
@@ -47,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         raise HandwritingError("--weight expects FOLDER=NUMBER") from None
     options = TrainOptions(
         data=args.data, out=args.out, epochs=args.epochs, minutes=args.minutes, batch_frames=args.batch_frames,
-        lr=args.lr, hidden=args.hidden, layers=args.layers, dropout=args.dropout, step=args.step,
+        lr=args.lr, lr_decay=args.lr_decay, hidden=args.hidden, layers=args.layers, dropout=args.dropout, step=args.step,
         augment=args.augment, seed=args.seed, resume=args.resume, init=args.init, max_train=args.max_train,
         max_val=args.max_val, max_frames=args.max_frames, workers=args.workers, weights=weights, threads=args.threads,
     )

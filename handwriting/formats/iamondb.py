@@ -36,17 +36,9 @@ def read(path: str | Path) -> list[Ink]:
     strokes = []
     for stroke_set in (el for el in root.iter() if local_name(el.tag) == "StrokeSet"):
         for n, stroke in enumerate(el for el in stroke_set if local_name(el.tag) == "Stroke"):
-            pts = []
-            for point in stroke:
-                if local_name(point.tag) != "Point":
-                    continue
-                where = f"Stroke {n + 1}"
-                x = to_float(point.get("x"), path, where)
-                y = to_float(point.get("y"), path, where)
-                t = point.get("time")
-                pts.append((x, y, to_float(t, path, where) * 1000.0 if t is not None else np.nan))
-            if pts:
-                strokes.append(np.array(pts))
+            rows = [(p.get("x"), p.get("y"), p.get("time")) for p in stroke if local_name(p.tag) == "Point"]
+            if rows:
+                strokes.append(_stroke_points(rows, path, f"Stroke {n + 1}"))
     if not strokes:
         raise InkFormatError(path, "StrokeSet", "no strokes with points")
     label, writer = _lookup_label(path)
@@ -55,6 +47,19 @@ def read(path: str | Path) -> list[Ink]:
     except ValueError as exc:
         raise InkFormatError(path, "StrokeSet", str(exc)) from None
     return [ink]
+
+
+def _stroke_points(rows: list[tuple[str | None, ...]], path: Path, where: str) -> np.ndarray:
+    """(x, y, milliseconds) rows from the attribute texts; a missing time is NaN."""
+    try:  # fast path: every value present and numeric
+        points = np.array(rows, dtype=np.float64)
+        if np.isfinite(points).all():
+            points[:, 2] *= 1000.0
+            return points
+    except (TypeError, ValueError):
+        pass
+    return np.array([(to_float(x, path, where), to_float(y, path, where),
+                      to_float(t, path, where) * 1000.0 if t is not None else np.nan) for x, y, t in rows])
 
 
 def normalize_transcription(text: str) -> str:
