@@ -22,14 +22,14 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
+from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM
 from handwriting.errors import HandwritingError
 from handwriting.explain import Explanation, explain
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognition, Recognizer
 
-__all__ = ["RecognitionService", "Result", "BEAM", "SWITCH_INTERVAL_S"]
+__all__ = ["RecognitionService", "Result", "SWITCH_INTERVAL_S"]
 
-BEAM = 8  # beam width of final recognitions (live ones are greedy)
 SWITCH_INTERVAL_S = 0.001  # how soon the GUI thread gets the GIL back from Python code in the worker
 
 
@@ -101,7 +101,7 @@ class _Worker(QObject):
 
     def _load(self, path: Path) -> None:
         try:
-            self._recognizer = Recognizer(path, beam=BEAM)
+            self._recognizer = Recognizer(path, beam=DEFAULT_BEAM)
         except HandwritingError as exc:
             self.modelFailed.emit(str(exc))
         except Exception as exc:  # a damaged model must never take the app down
@@ -115,7 +115,8 @@ class _Worker(QObject):
             return
         start = time.perf_counter()
         try:
-            recognition = self._recognizer.recognize(ink, beam=None if final else 0, with_hidden=True)
+            live_beam = LIVE_BEAM if self._recognizer.lm is not None else 0  # greedy without an LM
+            recognition = self._recognizer.recognize(ink, beam=None if final else live_beam, with_hidden=True)
         except Exception as exc:  # reported in the status bar; the next stroke tries again
             self.failed.emit(seq, f"recognition failed: {type(exc).__name__}: {exc}")
             return
@@ -175,9 +176,9 @@ class RecognitionService(QObject):
         self._post("model", Path(path))
 
     def submit(self, ink: Ink, fresh: bool = False, final: bool = True) -> int:
-        """Recognise `ink`: `final` with the beam search and its n-best list, else greedily
-        (fast, for a stroke still being written); with `fresh`, results of earlier
-        submissions are dropped."""
+        """Recognise `ink`: `final` with the full beam search and its n-best list, else fast
+        (for a stroke still being written: greedy, or a narrow beam with the LM); with
+        `fresh`, results of earlier submissions are dropped."""
         self._seq += 1
         if fresh:
             self._valid_from = self._seq

@@ -24,7 +24,7 @@ import numpy as np
 from bench.bench_explain import explain_tasks
 from bench.data import sized_inks
 from bench.timing import Timings, fit_line, interleaved, summarize
-from handwriting.decode import DEFAULT_BEAM
+from handwriting.decode import LIVE_BEAM
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognition, Recognizer
 
@@ -45,8 +45,8 @@ PROFILE_PARTS = {
 
 
 def recognizers(model: str | Path, lm: str | Path) -> dict[str, Recognizer]:
-    """The shipped configurations: greedy without LM, and the default beam with the LM."""
-    return {"greedy": Recognizer(model, lm=None), "beam_lm": Recognizer(model, lm=lm, beam=DEFAULT_BEAM)}
+    """The live configurations: greedy without LM, and the live beam with the LM."""
+    return {"greedy": Recognizer(model, lm=None), "beam_lm": Recognizer(model, lm=lm, beam=LIVE_BEAM)}
 
 
 def _recording(recognizer: Recognizer, ink: Ink, log: list[Recognition]) -> Callable[[], None]:

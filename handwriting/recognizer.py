@@ -121,7 +121,7 @@ class Recognizer:
         beam = self.beam if beam is None else beam
         if beam <= 1 and self.lm is None:
             return [greedy(log_probs)]
-        return beam_search(log_probs, self.alphabet, max(beam, DEFAULT_BEAM), self.lm, self.lm_weight, self.insertion_bonus,
+        return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, self.lm, self.lm_weight, self.insertion_bonus,
                            self.num_alternatives)
 
     # -- public API ----------------------------------------------------------------------

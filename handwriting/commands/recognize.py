@@ -11,13 +11,14 @@ from typing import Iterable, TextIO
 
 from handwriting.atomic import atomic_write
 from handwriting.batch import ItemResult, recognize_files
+from handwriting.decode import DEFAULT_BEAM
 
 __all__ = ["register", "add_model_options", "recognizer_options"]
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="ONNX model (default: the shipped model, or $HANDWRITING_MODEL)")
-    p.add_argument("--beam", type=int, default=0, help="beam width (0: greedy, or beam 8 when an LM is used)")
+    p.add_argument("--beam", type=int, default=0, help=f"beam width (0: greedy, or beam {DEFAULT_BEAM} when an LM is used)")
     p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
     p.add_argument("--lm-weight", type=float, default=0.3)
