@@ -100,7 +100,7 @@ def prepare(
             raise HandwritingError(f"{source}: no {corpus} files found")
         for path in tqdm(files, desc=f"reading {corpus}", unit="file", disable=None):
             for item in _items(path):
-                reason = _drop_reason(item, alphabet, levels, seen)
+                reason = _drop_reason(item, corpus, alphabet, levels, seen)
                 if reason is None:
                     kept.append(_tag(item, corpus, path, root))
                 else:
@@ -137,7 +137,7 @@ def _items(path: Path) -> list[Item]:
         return [exc]
 
 
-def _drop_reason(item: Item, alphabet: Alphabet, levels: tuple[str, ...], seen: set[bytes]) -> str | None:
+def _drop_reason(item: Item, corpus: str, alphabet: Alphabet, levels: tuple[str, ...], seen: set[bytes]) -> str | None:
     if isinstance(item, InkFormatError):
         return "unreadable (" + item.reason.split(":")[0][:60] + ")"
     label = training_label(item.label or "")
@@ -148,7 +148,7 @@ def _drop_reason(item: Item, alphabet: Alphabet, levels: tuple[str, ...], seen: 
     level = item.meta.get("level")
     if level is not None and str(level).upper() not in levels:
         return f"level {level}"
-    if "#" in label and item.meta.get("format", "iamondb") == "iamondb" and "category" not in item.meta:
+    if corpus == "iamondb" and "#" in label:  # IAM-OnDB transcribes crossed-out words as '#'
         return "crossed-out words (#)"
     if not alphabet.covers(label):
         return "characters outside the alphabet"
