@@ -53,3 +53,21 @@ def test_points_parse_as_exact_floats(tmp_path):
     path = tmp_path / "line.xml"
     path.write_bytes(_line('<Point x="0.1" y="-2.5e3" time="11.25"/>'))
     assert np.array_equal(iamondb.read(path)[0].strokes[1][0, :3], [0.1, -2500.0, 11250.0])
+
+
+@pytest.mark.parametrize("doctype", [
+    '<!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
+    '<!DOCTYPE s [<!ENTITY ext SYSTEM "file:///etc/passwd">]>',
+])
+def test_entity_declarations_are_refused(tmp_path, doctype):
+    path = tmp_path / "entities.xml"
+    path.write_bytes(_line('<Point x="3" y="4" time="11"/>').replace(b"?>", b"?>" + doctype.encode(), 1))
+    with pytest.raises(InkFormatError, match="unsafe XML refused"):
+        iamondb.read(path)
+
+
+def test_utf16_document_reads_through_the_safe_parser(tmp_path):
+    path = tmp_path / "utf16.xml"
+    text = _line('<Point x="3" y="4" time="11"/>').decode().replace('version="1.0"', 'version="1.0" encoding="UTF-16"')
+    path.write_bytes(text.encode("utf-16"))
+    assert iamondb.read(path)[0].strokes[1][0, :2].tolist() == [3.0, 4.0]
