@@ -1,22 +1,27 @@
 """Loading a model file: an onnxruntime session plus the metadata recognition needs.
 
 A file that is missing, not ONNX, or lacks the metadata written by `handwriting.export`
-raises one `ModelError` naming the file and what is wrong.
+raises one `ModelError` naming the file and what is wrong. The `onnx` package (slow to
+import) is loaded only when something asks for the graph itself (`ModelFile.proto`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import onnx
 import onnxruntime as ort
 
 from handwriting.alphabet import Alphabet
 from handwriting.errors import ModelError
 from handwriting.preprocess import PreprocessConfig
+
+if TYPE_CHECKING:
+    import onnx
 
 __all__ = ["ModelFile", "load_model_file", "default_model_path", "FORMAT_VERSION"]
 
@@ -41,7 +46,14 @@ class ModelFile:
     preprocess: PreprocessConfig
     config: dict
     metadata: dict[str, str]
-    proto: onnx.ModelProto
+    data: bytes = field(repr=False)  # the file as loaded, so that `proto` always matches `session`
+
+    @cached_property
+    def proto(self) -> onnx.ModelProto:
+        """The ONNX graph with its weights (for the explain engine and for training from a model)."""
+        import onnx
+
+        return onnx.load_from_string(self.data)
 
     @property
     def layers(self) -> int:
@@ -60,11 +72,16 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     path = Path(path)
     if not path.is_file():
         raise ModelError(path, "model file not found")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
     try:
-        proto = onnx.load(str(path))
-    except Exception as exc:  # onnx raises several unrelated types for damaged files
-        raise ModelError(path, f"not a readable ONNX model ({type(exc).__name__})") from None
-    metadata = {p.key: p.value for p in proto.metadata_props}
+        data = path.read_bytes()
+        session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for damaged files and invalid graphs
+        raise ModelError(path, f"not a readable ONNX model ({str(exc).splitlines()[0][:200]})") from None
+    metadata = dict(session.get_modelmeta().custom_metadata_map)
     missing = [k for k in REQUIRED_KEYS if k not in metadata]
     if missing:
         raise ModelError(path, f"not a handwriting model: metadata lacks {', '.join(missing)}")
@@ -76,14 +93,6 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
         config = json.loads(metadata["model_config"])
     except (ValueError, TypeError) as exc:
         raise ModelError(path, f"damaged metadata ({exc})") from None
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    try:
-        session = ort.InferenceSession(proto.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types for invalid graphs
-        raise ModelError(path, f"onnxruntime cannot run it ({str(exc).splitlines()[0][:200]})") from None
     if int(config.get("num_classes", -1)) != alphabet.num_classes:
         raise ModelError(path, "alphabet size does not match the network's output")
-    return ModelFile(path, session, alphabet, preprocess, config, metadata, proto)
+    return ModelFile(path, session, alphabet, preprocess, config, metadata, data)

@@ -15,7 +15,6 @@ import json
 
 from handwriting.atomic import atomic_write
 from handwriting.errors import HandwritingError
-from handwriting.explain import explain
 from handwriting.formats import read_inks
 from handwriting.recognizer import Recognizer
 
@@ -49,6 +48,8 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from handwriting.explain import explain  # imports onnx, slow: only when the command runs
+
     width, height = _size(args.size)
     if args.count < 1:
         raise HandwritingError("--count must be at least 1")
