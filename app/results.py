@@ -1,8 +1,10 @@
 """`ResultView`: the recognised text (each word hoverable and clickable) and the n-best list.
 
 Hovering a word emits `wordHovered(index)` (-1 when the mouse leaves it), clicking one
-`wordClicked(index)`; clicking an alternative makes it the chosen text (`chosen`), the
-label a saved ink gets. Word indices are those of `Recognition.words`.
+`wordClicked(index)` and opens a menu of that word's other readings (when the final
+reading has them): picking one puts it in place of the word. Clicking a line alternative
+makes it the chosen text (`chosen`), the label a saved ink gets. Word indices are those
+of `Recognition.words`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import html
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtGui import QCursor, QFont
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from handwriting.recognizer import Recognition
 
@@ -31,6 +33,8 @@ class ResultView(QWidget):
         super().__init__(parent)
         self.recognition: Recognition | None = None
         self.chosen = ""
+        self.readings: list[str] = []  # the shown reading of every word of the best text
+        self.word_menu = QMenu(self)
         self.text = QLabel()
         font = QFont(self.text.font())
         font.setPointSizeF(font.pointSizeF() * 2.0)
@@ -39,7 +43,7 @@ class ResultView(QWidget):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.text.setFixedHeight(self.text.fontMetrics().height() + 12)
         self.text.linkHovered.connect(lambda href: self.wordHovered.emit(int(href[1:]) if href else -1))
-        self.text.linkActivated.connect(lambda href: self.wordClicked.emit(int(href[1:])))
+        self.text.linkActivated.connect(lambda href: self._word_clicked(int(href[1:])))
         self._chips = QHBoxLayout()
         self._chips.setSpacing(6)
         self._buttons: list[QPushButton] = []
@@ -60,6 +64,7 @@ class ResultView(QWidget):
     def set_recognition(self, recognition: Recognition | None) -> None:
         """Show a result (None: nothing yet); the best alternative becomes the chosen text."""
         self.recognition = recognition
+        self.readings = [w.text for w in recognition.words] if recognition is not None else []
         for button in self._buttons:
             button.deleteLater()
         self._buttons = []
@@ -89,10 +94,36 @@ class ResultView(QWidget):
         if not self.chosen.strip():
             self._show_placeholder("(nothing recognised)" if not self.chosen else "(only spaces recognised)")
         elif number == 0:
-            self.text.setText(self._linked_words(self.recognition))
+            self.readings = [w.text for w in self.recognition.words]
+            self.chosen, linked = _compose(self.recognition, self.readings)
+            self.text.setText(linked)
         else:
             self.text.setText(html.escape(self.chosen))
         self.chosenChanged.emit(self.chosen)
+
+    def replace_word(self, index: int, reading: str) -> None:
+        """Show `reading` in place of word `index` of the best text; it becomes part of the chosen text."""
+        if self.recognition is None or not 0 <= index < len(self.readings):
+            return
+        self.readings[index] = reading
+        self.chosen, linked = _compose(self.recognition, self.readings)
+        for button in self._buttons:
+            button.setChecked(False)
+        self.text.setText(linked)
+        self.chosenChanged.emit(self.chosen)
+
+    def _word_clicked(self, index: int) -> None:
+        self.wordClicked.emit(index)
+        words = self.recognition.words if self.recognition is not None else []
+        if not 0 <= index < len(words) or len(words[index].alternatives) < 2:
+            return
+        self.word_menu.clear()
+        for reading in words[index].alternatives:
+            action = self.word_menu.addAction(reading)
+            action.setCheckable(True)
+            action.setChecked(reading == self.readings[index])
+            action.triggered.connect(lambda _checked, r=reading: self.replace_word(index, r))
+        self.word_menu.popup(QCursor.pos())
 
     def show_message(self, text: str) -> None:
         """Show `text` greyed in place of a result (the result and chosen text are cleared)."""
@@ -102,19 +133,23 @@ class ResultView(QWidget):
     def _show_placeholder(self, text: str) -> None:
         self.text.setText(f"<span style='color: #8a8f99'>{html.escape(text)}</span>")
 
-    @staticmethod
-    def _linked_words(recognition: Recognition) -> str:
-        """The best text with every recognised word as a link `w<index>`."""
-        parts, position = [], 0
-        for index, word in enumerate(recognition.words):
-            found = recognition.text.find(word.text, position)
-            if found < 0:
-                continue
-            parts.append(html.escape(recognition.text[position:found]))
-            parts.append(f"<a href='w{index}' style='{_LINK_STYLE}'>{html.escape(word.text)}</a>")
-            position = found + len(word.text)
-        parts.append(html.escape(recognition.text[position:]))
-        return "".join(parts).replace("  ", " &nbsp;")
+
+
+def _compose(recognition: Recognition, readings: list[str]) -> tuple[str, str]:
+    """The best text with word k read as `readings[k]`: as plain text, and as rich text with
+    every word a link `w<k>`."""
+    plain, linked, position = [], [], 0
+    text = recognition.text
+    for index, (word, reading) in enumerate(zip(recognition.words, readings)):
+        found = text.find(word.text, position)
+        if found < 0:
+            continue
+        plain += [text[position:found], reading]
+        linked += [html.escape(text[position:found]), f"<a href='w{index}' style='{_LINK_STYLE}'>{html.escape(reading)}</a>"]
+        position = found + len(word.text)
+    plain.append(text[position:])
+    linked.append(html.escape(text[position:]))
+    return "".join(plain), "".join(linked).replace("  ", " &nbsp;")
 
 
 def _visible(text: str) -> str:

@@ -30,6 +30,7 @@ from handwriting.recognizer import Recognition, Recognizer
 
 __all__ = ["RecognitionService", "Result", "SWITCH_INTERVAL_S"]
 
+WORD_ALTERNATIVES = 5  # readings offered per word of a final reading
 SWITCH_INTERVAL_S = 0.001  # how soon the GUI thread gets the GIL back from Python code in the worker
 
 
@@ -116,7 +117,8 @@ class _Worker(QObject):
         start = time.perf_counter()
         try:
             live_beam = LIVE_BEAM if self._recognizer.lm is not None else 0  # greedy without an LM
-            recognition = self._recognizer.recognize(ink, beam=None if final else live_beam, with_hidden=True)
+            recognition = self._recognizer.recognize(ink, beam=None if final else live_beam, with_hidden=True,
+                                                     word_alternatives=WORD_ALTERNATIVES if final else 0)
         except Exception as exc:  # reported in the status bar; the next stroke tries again
             self.failed.emit(seq, f"recognition failed: {type(exc).__name__}: {exc}")
             return

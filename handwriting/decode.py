@@ -101,13 +101,14 @@ class _Scoring:
 
 def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_BEAM, lm: LanguageModel | None = None,
                 lm_weight: float = 0.3, insertion_bonus: float = 1.5, n_best: int = 5,
-                oov_penalty: float = 2.0, prune: float = -6.0) -> list[Hypothesis]:
-    """CTC prefix beam search; with `lm`, each character adds lm_weight x log P_lm(c | prefix)
-    plus `insertion_bonus`, and a finished word outside the lexicon costs `oov_penalty`."""
+                oov_penalty: float = 2.0, prune: float = -6.0, context: str = "") -> list[Hypothesis]:
+    """CTC prefix beam search; with `lm`, each character adds lm_weight x log P_lm(c | context + prefix)
+    plus `insertion_bonus`, and a finished word outside the lexicon costs `oov_penalty`.
+    `context` is text already read before these frames (for the LM only)."""
     if len(log_probs) == 0:
         return [Hypothesis((), (), 0.0)]
     scoring = _Scoring(alphabet, lm, lm_weight, insertion_bonus, oov_penalty)
-    beams = _Beams([()], [""], [()], np.zeros(1, np.float32), np.full(1, NEG_INF32), np.zeros(1))
+    beams = _Beams([()], [context], [()], np.zeros(1, np.float32), np.full(1, NEG_INF32), np.zeros(1))
     for t, frame in enumerate(log_probs):
         candidates = [c for c in np.flatnonzero(frame > prune).tolist() if c != BLANK]
         beams = _step(beams, t, frame, candidates, beam, scoring)

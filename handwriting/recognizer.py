@@ -13,7 +13,7 @@ session call (the graph's LSTMs take `sequence_lens`, so padding changes nothing
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,7 @@ class WordSpan:
     end: int
     strokes: tuple[int, ...]
     bbox: Box | None
+    alternatives: tuple[str, ...] = ()  # other readings of the same frames, when asked for
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class Recognition:
         return {
             "text": self.text,
             "alternatives": [{"text": a.text, "score": round(a.score, 4)} for a in self.alternatives],
-            "words": [{"text": w.text, "strokes": list(w.strokes), "bbox": w.bbox} for w in self.words],
+            "words": [{"text": w.text, "strokes": list(w.strokes), "bbox": w.bbox, "alternatives": list(w.alternatives)}
+                      for w in self.words],
         }
 
 
@@ -86,12 +88,14 @@ class Recognizer:
     """An ONNX model, its decoder settings and optional language model."""
 
     def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
-                 lm_weight: float = 0.3, insertion_bonus: float = 1.5, alternatives: int = 5, threads: int | None = None):
+                 lm_weight: float = 0.3, insertion_bonus: float = 1.5, alternatives: int = 5, word_alternatives: int = 0,
+                 threads: int | None = None):
         path = Path(model) if model is not None else default_model_path()
         self.model: ModelFile = load_model_file(path, threads)
         self.alphabet = self.model.alphabet
         self.beam = beam
         self.lm_weight, self.insertion_bonus, self.num_alternatives = lm_weight, insertion_bonus, alternatives
+        self.word_alternatives = word_alternatives
         if lm == "auto":
             beside = path.with_suffix(".lm")
             lm = load_language_model(beside) if beside.exists() else None
@@ -117,18 +121,34 @@ class Recognizer:
         hidden = [[h[: len(f), row] for h in outputs[1:]] for row, f in enumerate(batch)]
         return log_probs, hidden
 
-    def decode(self, log_probs: np.ndarray, beam: int | None = None) -> list[Hypothesis]:
+    def decode(self, log_probs: np.ndarray, beam: int | None = None, context: str = "",
+               n_best: int | None = None) -> list[Hypothesis]:
         beam = self.beam if beam is None else beam
         if beam <= 1 and self.lm is None:
             return [greedy(log_probs)]
-        return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, self.lm, self.lm_weight, self.insertion_bonus,
-                           self.num_alternatives)
+        return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, self.lm, self.lm_weight,
+                           self.insertion_bonus, n_best or self.num_alternatives, context=context)
+
+    def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:
+        """`recognition` with up to `n` readings per word: the word as read, then the best
+        beam-search readings of the word's frames alone, the LM given the text before it."""
+        words = []
+        for word in recognition.words:
+            hyps = self.decode(recognition.log_probs[word.start:word.end], max(self.beam, DEFAULT_BEAM),
+                               context=recognition.text[:word.first_char], n_best=2 * n)
+            readings = dict.fromkeys([word.text] + [self.alphabet.decode(h.ids).strip() for h in hyps])
+            words.append(replace(word, alternatives=tuple(r for r in readings if r)[:n]))
+        return replace(recognition, words=words)
 
     # -- public API ----------------------------------------------------------------------
-    def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False) -> Recognition:
-        return self.recognize_batch([ink], beam, with_hidden)[0]
+    def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
+                  word_alternatives: int | None = None) -> Recognition:
+        return self.recognize_batch([ink], beam, with_hidden, word_alternatives)[0]
 
-    def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False) -> list[Recognition]:
+    def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
+                        word_alternatives: int | None = None) -> list[Recognition]:
+        """Recognitions of `inks`; `word_alternatives` (default: the recognizer's setting) asks
+        for that many readings per word."""
         if not inks:
             return []
         t0 = time.perf_counter()
@@ -136,13 +156,15 @@ class Recognizer:
         t1 = time.perf_counter()
         log_probs, hidden = self.run(frames, with_hidden)
         t2 = time.perf_counter()
+        per_word = self.word_alternatives if word_alternatives is None else word_alternatives
         results = []
         for ink, f, lp, h in zip(inks, frames, log_probs, hidden):
             t3 = time.perf_counter()
             hyps = self.decode(lp, beam) if len(f) else [Hypothesis((), (), 0.0)]
             timings = {"preprocess": (t1 - t0) * 1e3 / len(inks), "network": (t2 - t1) * 1e3 / len(inks),
                        "decode": (time.perf_counter() - t3) * 1e3}
-            results.append(self._result(ink, f, lp, h, hyps, timings))
+            result = self._result(ink, f, lp, h, hyps, timings)
+            results.append(self.with_word_alternatives(result, per_word) if per_word > 0 else result)
         return results
 
     def _result(self, ink: Ink, frames: Frames, log_probs: np.ndarray, hidden: list[np.ndarray],

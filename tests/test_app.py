@@ -195,6 +195,26 @@ def test_undo_redo_and_clear(qtbot, window, line):
     assert window.undo_action.isEnabled() and window.redo_action.isEnabled(), "the clear can be redone"
 
 
+def test_a_word_can_be_replaced_by_one_of_its_readings(qtbot, window, line):
+    draw(qtbot, window, canvas_points(window, line, 200))
+    recognition = settle(qtbot, window).recognition
+    words = recognition.words
+    index = next(k for k, w in enumerate(words) if any(" " not in r for r in w.alternatives[1:]))
+    alternatives = words[index].alternatives
+    assert alternatives[0] == words[index].text, "the word as read comes first"
+    pick = next(k for k, r in enumerate(alternatives) if k > 0 and " " not in r)
+    with qtbot.waitSignal(window.results.chosenChanged) as changed:
+        window.results._word_clicked(index)
+        actions = window.results.word_menu.actions()
+        assert [a.text() for a in actions] == list(alternatives) and actions[0].isChecked()
+        actions[pick].trigger()
+    expected = [alternatives[pick] if k == index else w.text for k, w in enumerate(words)]
+    assert window.results.chosen.split() == expected and changed.args == [window.results.chosen]
+    assert shown_text(window).split() == expected
+    assert not any(b.isChecked() for b in window.results._buttons), "no line alternative is the chosen text now"
+    window.results.word_menu.hide()
+
+
 def test_saving_and_reopening_gives_the_same_ink(qtbot, window, line, tmp_path):
     draw(qtbot, window, canvas_points(window, line, 200))
     alternatives = settle(qtbot, window).recognition.alternatives

@@ -53,6 +53,16 @@ def test_language_model_prefers_words_it_knows():
     assert len(hyps) == 3 and hyps[0].score >= hyps[1].score >= hyps[2].score
 
 
+def test_context_before_the_frames_steers_the_language_model():
+    lm = build_language_model(["the cat ate", "the den"] * 20 + ["a cot"] * 20, ALPHABET, order=5)
+    # acoustically "cot" and "cat" are level; what came before decides
+    lp = frames_for([{"c": 0.9}, {"o": 0.45, "a": 0.45}, {"t": 0.9}])
+    after_the = beam_search(lp, ALPHABET, 8, lm, lm_weight=1.0, context="the ")
+    after_a = beam_search(lp, ALPHABET, 8, lm, lm_weight=1.0, context="a ")
+    assert ALPHABET.decode(after_the[0].ids) == "cat" and ALPHABET.decode(after_a[0].ids) == "cot"
+    assert after_the[0].frames == (0, 1, 2), "frames count from the start of these log-probs"
+
+
 def test_language_model_round_trip_and_perplexity(tmp_path):
     text = ["the cat ate the hen", "the hen ate a cod"] * 30
     lm = build_language_model(text, ALPHABET, order=5)

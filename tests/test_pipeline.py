@@ -90,9 +90,12 @@ def test_recognize_cli_reports_bad_files_and_keeps_good_ones(tiny_run, tmp_path,
     (tmp_path / "broken.inkml").write_text("<ink><trace>1 2, 3</trace>")
     (tmp_path / "empty.json").write_text("")
     out = tmp_path / "results.jsonl"
-    code = main(["recognize", str(tmp_path), "--model", str(model_path), "--format", "jsonl", "--output", str(out)])
+    code = main(["recognize", str(tmp_path), "--model", str(model_path), "--format", "jsonl", "--output", str(out),
+                 "--word-alternatives", "3"])
     assert code == 1
     records = [json.loads(line) for line in out.read_text().splitlines()]
+    for word in (w for r in records for w in r["words"]):
+        assert word["alternatives"][0] == word["text"] and len(set(word["alternatives"])) == len(word["alternatives"]) <= 3
     assert {tuple(sorted(r)) for r in records} == {("alternatives", "error", "index", "label", "path", "text", "words")}
     good = [r for r in records if r["error"] is None]
     bad = [r for r in records if r["error"] is not None]

@@ -26,7 +26,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 def recognizer_options(args: argparse.Namespace) -> dict:
     lm = None if args.no_lm else (args.lm or "auto")
-    return {"beam": args.beam, "lm": lm, "lm_weight": args.lm_weight}
+    return {"beam": args.beam, "lm": lm, "lm_weight": args.lm_weight,
+            "word_alternatives": getattr(args, "word_alternatives", 0)}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_options(p)
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--format", choices=["jsonl", "csv", "text"], default="text")
+    p.add_argument("--word-alternatives", type=int, default=0, metavar="N",
+                   help="up to N readings of every word (in jsonl: words[].alternatives)")
     p.add_argument("--output", help="write results to this file (atomically) instead of stdout")
     p.set_defaults(run=_run)
 
