@@ -317,7 +317,9 @@ def _paint_cursor(painter: QPainter, geometry: Layout, view: GravesView) -> None
 
 
 def _shown_char(char: str) -> str:
-    return "'\u2423'" if char == " " else ("blank" if char == "" else f"'{char}'")
+    """A character as the panel names it: spaces and line breaks made visible, '' the blank."""
+    visible = {" ": "\u2423", "\n": "\u21b5"}.get(char, char)
+    return "blank" if char == "" else f"'{visible}'"
 
 
 def _nice_step(raw: float) -> int:

@@ -132,8 +132,9 @@ class _Worker(QObject):
         if self._recognizer is None or last is None or last.seq != seq or not len(last.recognition.frames):
             return
         target = None
-        if char is not None and 0 <= char < len(last.recognition.characters):
-            c = last.recognition.characters[char]
+        characters = last.recognition.characters
+        if char is not None and 0 <= char < len(characters) and self._recognizer.alphabet.covers(characters[char].char):
+            c = characters[char]
             target = (c.frame, self._recognizer.alphabet.encode(c.char)[0])
         try:
             explanation = explain(self._recognizer, last.recognition, target, num_points=last.ink.num_points)

@@ -289,7 +289,8 @@ def explain(recognizer: Recognizer, ink_or_recognition: Ink | Recognition, targe
     """Cell states, the cells to show and the saliency of `target` (default: see `default_target`).
 
     A Recognition made without `with_hidden` gets its hidden states from one more network
-    run (not decoded again). Point saliency covers `num_points` points: the ink's, else
+    run (not decoded again). The lines of a multi-line ink are unrolled apart, as the
+    network read them; the saliency is zero outside the target's line. Point saliency covers `num_points` points: the ink's, else
     up to the last point that has a frame.
     """
     if isinstance(ink_or_recognition, Ink):
@@ -300,11 +301,21 @@ def explain(recognizer: Recognizer, ink_or_recognition: Ink | Recognition, targe
     frames = recognition.frames
     if len(frames) == 0:
         raise HandwritingError("nothing to explain: the ink has no frames")
-    hidden = recognition.hidden or recognizer.run([frames], with_hidden=True)[1][0]
-    unrolled = unroll(recognizer.model, frames.features, hidden)
+    bounds = frames.line_bounds()
+    if recognition.hidden:
+        hidden = [[h[a:b] for h in recognition.hidden] for a, b in bounds]
+    else:
+        hidden = recognizer.run([frames.part(a, b) for a, b in bounds], with_hidden=True)[1]
+    lines = [unroll(recognizer.model, frames.features[a:b], h) for (a, b), h in zip(bounds, hidden)]
     target = default_target(recognition, recognizer.alphabet) if target is None else (int(target[0]), int(target[1]))
-    saliency = unrolled.saliency(target)
-    states = unrolled.cells
+    if not 0 <= target[0] < len(frames):
+        raise ValueError(f"target {target} is outside {len(frames)} frames")
+    line = next(n for n, (a, b) in enumerate(bounds) if a <= target[0] < b)
+    start, end = bounds[line]
+    local = lines[line].saliency((target[0] - start, target[1]))
+    saliency = np.zeros((len(frames), local.shape[1]), local.dtype)
+    saliency[start:end] = local
+    states = [np.concatenate(layer) for layer in zip(*(u.cells for u in lines))]
     if num_points is None:
         num_points = int(frames.point_index.max()) + 1
     return Explanation(recognition, states, target, recognizer.alphabet.decode([target[1]]), saliency,

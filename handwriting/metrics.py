@@ -21,12 +21,16 @@ def edit_distance(a: Sequence, b: Sequence) -> int:
 
 
 class ErrorCounts:
-    """Accumulates character and word edits over many (reference, hypothesis) pairs."""
+    """Accumulates character and word edits over many (reference, hypothesis) pairs.
+
+    A line break counts as a space: transcriptions rarely record where the writer
+    started a new line, and the recognizer reads each line of a multi-line ink apart."""
 
     def __init__(self) -> None:
         self.char_errors = self.chars = self.word_errors = self.words = 0
 
     def add(self, reference: str, hypothesis: str) -> tuple[int, int]:
+        reference, hypothesis = reference.replace("\n", " "), hypothesis.replace("\n", " ")
         ce = edit_distance(reference, hypothesis)
         we = edit_distance(reference.split(), hypothesis.split())
         self.char_errors += ce

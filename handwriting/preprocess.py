@@ -53,9 +53,20 @@ class Frames:
     point_index: np.ndarray  # (T,) index into ink.points()
     stroke_index: np.ndarray  # (T,) stroke of each frame
     xy: np.ndarray  # (T, 2) normalised positions of the frames (for drawing)
+    line_starts: tuple[int, ...] = (0,)  # first frame of each text line (lines run through the network apart)
 
     def __len__(self) -> int:
         return len(self.features)
+
+    def line_bounds(self) -> list[tuple[int, int]]:
+        """[start, end) frames of each line."""
+        ends = self.line_starts[1:] + (len(self),)
+        return list(zip(self.line_starts, ends))
+
+    def part(self, start: int, end: int) -> "Frames":
+        """Frames [start, end) of one line."""
+        return Frames(self.features[start:end], self.point_index[start:end], self.stroke_index[start:end],
+                      self.xy[start:end])
 
 
 def featurize(ink: Ink, config: PreprocessConfig = PreprocessConfig()) -> Frames:

@@ -6,8 +6,10 @@
     result.text, result.alternatives, result.words[0].strokes
 
 Every character knows the frames it was read from, and through them its strokes,
-points and bounding box; words likewise. `recognize_batch` pads many inks into one
-session call (the graph's LSTMs take `sequence_lens`, so padding changes nothing).
+points and bounding box; words likewise. Ink of several text lines is split into lines
+(`handwriting.lines`), each read on its own, and the readings joined with newlines.
+`recognize_batch` pads many inks into one session call (the graph's LSTMs take
+`sequence_lens`, so padding changes nothing).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from handwriting.decode import DEFAULT_BEAM, Hypothesis, beam_search, greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
+from handwriting.lines import split_lines
 from handwriting.lm import LanguageModel, load_language_model
 from handwriting.modelfile import ModelFile, default_model_path, load_model_file
 from handwriting.preprocess import Frames, featurize
@@ -151,19 +154,25 @@ class Recognizer:
         for that many readings per word."""
         if not inks:
             return []
+        groups = [split_lines(ink) for ink in inks]
+        lines = [ink if len(g) == 1 else _line_ink(ink, strokes) for ink, g in zip(inks, groups) for strokes in g]
         t0 = time.perf_counter()
-        frames = [featurize(ink, self.model.preprocess) for ink in inks]
+        frames = [featurize(line, self.model.preprocess) for line in lines]
         t1 = time.perf_counter()
         log_probs, hidden = self.run(frames, with_hidden)
         t2 = time.perf_counter()
         per_word = self.word_alternatives if word_alternatives is None else word_alternatives
-        results = []
-        for ink, f, lp, h in zip(inks, frames, log_probs, hidden):
+        read = []
+        for line, f, lp, h in zip(lines, frames, log_probs, hidden):
             t3 = time.perf_counter()
             hyps = self.decode(lp, beam) if len(f) else [Hypothesis((), (), 0.0)]
-            timings = {"preprocess": (t1 - t0) * 1e3 / len(inks), "network": (t2 - t1) * 1e3 / len(inks),
+            timings = {"preprocess": (t1 - t0) * 1e3 / len(lines), "network": (t2 - t1) * 1e3 / len(lines),
                        "decode": (time.perf_counter() - t3) * 1e3}
-            result = self._result(ink, f, lp, h, hyps, timings)
+            read.append(self._result(line, f, lp, h, hyps, timings))
+        results, taken = [], 0
+        for ink, g in zip(inks, groups):
+            parts, taken = read[taken:taken + len(g)], taken + len(g)
+            result = parts[0] if len(g) == 1 else _joined_lines(ink, g, parts, self.num_alternatives)
             results.append(self.with_word_alternatives(result, per_word) if per_word > 0 else result)
         return results
 
@@ -226,3 +235,52 @@ def _word_spans(chars: list[CharSpan], frames: Frames, ink: Ink) -> list[WordSpa
         text = "".join(chars[k].char for k in g)
         words.append(WordSpan(text, g[0], g[-1], chars[g[0]].start, chars[g[-1]].end, strokes, _bbox(points, idx)))
     return words
+
+
+LINE_GAP = 1.0  # writing heights between lines laid side by side in `Frames.xy`
+
+
+def _line_ink(ink: Ink, strokes: list[int]) -> Ink:
+    return Ink(tuple(ink.strokes[k] for k in strokes), writer=ink.writer)
+
+
+def _joined_lines(ink: Ink, groups: list[list[int]], parts: list[Recognition], num_alternatives: int) -> Recognition:
+    """One Recognition for `ink` from the readings of its lines (`groups` of stroke indices, in
+    order): texts joined by newlines, frames, characters and words renumbered to the whole ink."""
+    point_starts = np.concatenate([[0], np.cumsum([len(s) for s in ink.strokes])])
+    chars: list[CharSpan] = []
+    words: list[WordSpan] = []
+    frames: list[Frames] = []
+    frame_start, shift = 0, 0.0
+    for n, (strokes, part) in enumerate(zip(groups, parts)):
+        stroke0, point0 = strokes[0], int(point_starts[strokes[0]])
+        if n:
+            chars.append(CharSpan("\n", frame_start - 1, frame_start - 1, frame_start, (), np.zeros(0, int), None))
+        char0 = len(chars)
+        chars += [replace(c, frame=c.frame + frame_start, start=c.start + frame_start, end=c.end + frame_start,
+                          strokes=tuple(s + stroke0 for s in c.strokes), points=c.points + point0) for c in part.characters]
+        words += [replace(w, first_char=w.first_char + char0, last_char=w.last_char + char0, start=w.start + frame_start,
+                          end=w.end + frame_start, strokes=tuple(s + stroke0 for s in w.strokes)) for w in part.words]
+        f = part.frames
+        frames.append(Frames(f.features, f.point_index + point0, f.stroke_index + stroke0, f.xy + [shift, 0.0]))
+        shift += (float(f.xy[:, 0].max()) if len(f) else 0.0) + LINE_GAP
+        frame_start += len(f)
+    starts = tuple(int(s) for s in np.cumsum([0] + [len(f) for f in frames[:-1]]))
+    joined = Frames(*(np.concatenate([getattr(f, name) for f in frames]) for name in ("features", "point_index",
+                                                                                      "stroke_index", "xy")), starts)
+    hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if parts[0].hidden else []
+    timings = {key: sum(p.timings_ms.get(key, 0.0) for p in parts) for key in parts[0].timings_ms}
+    return Recognition("\n".join(p.text for p in parts), _joined_alternatives(parts, num_alternatives), chars, words,
+                       np.concatenate([p.log_probs for p in parts]), joined, hidden, timings)
+
+
+def _joined_alternatives(parts: list[Recognition], count: int) -> list[Alternative]:
+    """The best reading of every line, then the texts with one line read otherwise, by score."""
+    best = [p.alternatives[0] if p.alternatives else Alternative(p.text, 0.0) for p in parts]
+    total = sum(a.score for a in best)
+    options = [Alternative("\n".join(best[k].text for k in range(n)) + ("\n" if n else "") + other.text
+                           + "".join("\n" + best[k].text for k in range(n + 1, len(parts))),
+                           total - best[n].score + other.score)
+               for n, part in enumerate(parts) for other in part.alternatives[1:]]
+    options.sort(key=lambda a: -a.score)
+    return [Alternative("\n".join(a.text for a in best), total)] + options[:max(count - 1, 0)]
