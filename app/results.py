@@ -20,6 +20,7 @@ from handwriting.recognizer import Recognition
 __all__ = ["ResultView"]
 
 _LINK_STYLE = "text-decoration: none; color: #192028;"
+_LINE_BREAK = "<span style='color: #8a8f99'> \u21b5 </span>"  # the label shows one row: line breaks as arrows
 _CHIP_STYLE = ("QPushButton { border: 1px solid #c9d2de; border-radius: 10px; padding: 2px 10px; background: #f4f6f9; }"
                "QPushButton:checked { background: #146ee6; color: white; border-color: #146ee6; }")
 
@@ -98,7 +99,7 @@ class ResultView(QWidget):
             self.chosen, linked = _compose(self.recognition, self.readings)
             self.text.setText(linked)
         else:
-            self.text.setText(html.escape(self.chosen))
+            self.text.setText(html.escape(self.chosen).replace("\n", _LINE_BREAK))
         self.chosenChanged.emit(self.chosen)
 
     def replace_word(self, index: int, reading: str) -> None:
@@ -149,11 +150,11 @@ def _compose(recognition: Recognition, readings: list[str]) -> tuple[str, str]:
         position = found + len(word.text)
     plain.append(text[position:])
     linked.append(html.escape(text[position:]))
-    return "".join(plain), "".join(linked).replace("  ", " &nbsp;")
+    return "".join(plain), "".join(linked).replace("  ", " &nbsp;").replace("\n", _LINE_BREAK)
 
 
 def _visible(text: str) -> str:
     """`text` for a button: the empty set for nothing, open boxes for spaces alone."""
     if not text:
         return "\u2205"
-    return text if text.strip() else text.replace(" ", "\u2423")
+    return text.replace("\n", " \u21b5 ") if text.strip() else text.replace(" ", "\u2423")
