@@ -1,7 +1,11 @@
-"""Character n-gram language model with Witten-Bell smoothing, and a word lexicon, for beam search.
+"""Character n-gram language model (interpolated Kneser-Ney, or Witten-Bell) and a word lexicon.
 
 Built from text (`handwriting lm build`): running text lines, and optionally word
 frequency lists (`word<TAB>count`). Stored as one gzip-compressed JSON file (`.lm`).
+Kneser-Ney keeps raw counts only for the longest contexts and for those that start at
+the beginning of a text; shorter contexts count in how many different contexts a
+character followed them (continuation counts), so that a character seen often but
+only after one context does not dominate the back-off.
 `log_probs(context)` gives log P(c | last n-1 characters) for every alphabet class at
 once (index 0, the blank, gets 0), cached per context.
 """
@@ -27,11 +31,22 @@ __all__ = ["LanguageModel", "build_language_model", "load_language_model", "save
 BOUNDARY = "\n"  # marks the start of a text in contexts
 
 
-class LanguageModel:
-    """P(c | h) = (C(h, c) + T(h) P(c | h')) / (C(h) + T(h)), h' = h without its first character."""
+SMOOTHING = ("kneser-ney", "witten-bell")
 
-    def __init__(self, alphabet: Alphabet, order: int, counts: dict[str, dict[str, float]], lexicon: set[str]):
+
+class LanguageModel:
+    """Interpolated estimates, h' = h without its first character, T(h) the characters seen after h:
+
+    Kneser-Ney:  P(c | h) = (C(h, c) - d(h, c) + D(h) P(c | h')) / C(h), d = min(C, discount), D(h) = sum of d;
+    Witten-Bell: P(c | h) = (C(h, c) + T(h) P(c | h')) / (C(h) + T(h)).
+    """
+
+    def __init__(self, alphabet: Alphabet, order: int, counts: dict[str, dict[str, float]], lexicon: set[str],
+                 smoothing: str = "witten-bell", discount: float = 0.0):
+        if smoothing not in SMOOTHING:
+            raise HandwritingError(f"unknown smoothing {smoothing!r}; known: {', '.join(SMOOTHING)}")
         self.alphabet, self.order, self.counts, self.lexicon = alphabet, order, counts, lexicon
+        self.smoothing, self.discount = smoothing, discount
         self._log_probs = lru_cache(maxsize=200_000)(self._compute)
 
     def log_probs(self, text: str) -> np.ndarray:
@@ -53,7 +68,11 @@ class LanguageModel:
                 index = self.alphabet.chars.find(char)
                 if index >= 0:
                     seen[index] = count
-            probs = (seen + types * probs) / (total + types)
+            if self.smoothing == "kneser-ney":
+                taken = np.minimum(seen, self.discount)
+                probs = (seen - taken + taken.sum() * probs) / total
+            else:
+                probs = (seen + types * probs) / (total + types)
         out = np.zeros(self.alphabet.num_classes)
         out[1:] = np.log(probs)
         return out
@@ -63,21 +82,22 @@ class LanguageModel:
 
     def to_bytes(self) -> bytes:
         data = {"alphabet": self.alphabet.chars, "order": self.order, "counts": self.counts,
-                "lexicon": sorted(self.lexicon)}
+                "lexicon": sorted(self.lexicon), "smoothing": self.smoothing, "discount": self.discount}
         return gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0)
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
     try:
         data = json.loads(gzip.decompress(Path(path).read_bytes()))
-        return LanguageModel(Alphabet(data["alphabet"]), int(data["order"]), data["counts"], set(data["lexicon"]))
+        return LanguageModel(Alphabet(data["alphabet"]), int(data["order"]), data["counts"], set(data["lexicon"]),
+                             data.get("smoothing", "witten-bell"), float(data.get("discount", 0.0)))
     except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
         raise HandwritingError(f"{path}: not a readable language model ({type(exc).__name__})") from None
 
 
-def build_language_model(texts: Iterable[str], alphabet: Alphabet, order: int = 6,
+def build_language_model(texts: Iterable[str], alphabet: Alphabet, order: int = 7,
                          words: Iterable[tuple[str, float]] = (), lexicon_size: int = 50000,
-                         min_count: float = 2.0) -> LanguageModel:
+                         min_count: float = 2.0, smoothing: str = "kneser-ney", discount: float = 0.9) -> LanguageModel:
     """Count n-grams of `texts` (one line each) and of weighted `words`; prune rare contexts."""
     counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 
@@ -99,8 +119,25 @@ def build_language_model(texts: Iterable[str], alphabet: Alphabet, order: int = 
         if alphabet.covers(word):
             vocabulary.append(word)
             add(" " + word + " ", weight)
+    if smoothing == "kneser-ney":
+        counts = _continuation_counts(counts, order)
     pruned = {h: {c: round(v, 3) for c, v in t.items()} for h, t in counts.items() if sum(t.values()) >= min_count or len(h) <= 1}
-    return LanguageModel(alphabet, order, pruned, {w.lower() for w in vocabulary[:lexicon_size]})
+    return LanguageModel(alphabet, order, pruned, {w.lower() for w in vocabulary[:lexicon_size]}, smoothing,
+                         discount if smoothing == "kneser-ney" else 0.0)
+
+
+def _continuation_counts(counts: dict[str, dict[str, float]], order: int) -> dict[str, dict[str, float]]:
+    """Raw counts for the longest contexts and those at a text's start; for the others, the
+    number of distinct one-character-longer contexts each character was seen after."""
+    out: dict[str, dict[str, float]] = {h: dict(t) for h, t in counts.items()
+                                        if len(h) == order - 1 or h.startswith(BOUNDARY)}
+    for h, table in counts.items():
+        shorter = h[1:]
+        if h and not (shorter.startswith(BOUNDARY) or len(shorter) == order - 1):
+            row = out.setdefault(shorter, {})
+            for char in table:
+                row[char] = row.get(char, 0.0) + 1.0
+    return out
 
 
 def save_language_model(model: LanguageModel, path: str | Path) -> None:

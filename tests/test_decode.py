@@ -63,17 +63,30 @@ def test_context_before_the_frames_steers_the_language_model():
     assert after_the[0].frames == (0, 1, 2), "frames count from the start of these log-probs"
 
 
-def test_language_model_round_trip_and_perplexity(tmp_path):
+@pytest.mark.parametrize("smoothing", ["kneser-ney", "witten-bell"])
+def test_language_model_round_trip_and_perplexity(tmp_path, smoothing):
     text = ["the cat ate the hen", "the hen ate a cod"] * 30
-    lm = build_language_model(text, ALPHABET, order=5)
+    lm = build_language_model(text, ALPHABET, order=5, words=[("den", 0.4), ("cat", 3.0)], smoothing=smoothing)
     save_language_model(lm, tmp_path / "m.lm")
     again = load_language_model(tmp_path / "m.lm")
-    assert np.allclose(again.log_probs("the c"), lm.log_probs("the c"))
-    assert np.isclose(np.exp(lm.log_probs("the c")[1:]).sum(), 1.0)
+    assert again.smoothing == smoothing and np.allclose(again.log_probs("the c"), lm.log_probs("the c"))
+    for context in ("", "the c", "xx", "a d", "hen ate"):  # seen, unseen and partly seen contexts
+        assert np.isclose(np.exp(lm.log_probs(context)[1:]).sum(), 1.0), context
     assert perplexity(lm, ["the cat ate"]) < perplexity(lm, ["tac eht eta"])
     (tmp_path / "bad.lm").write_bytes(b"junk")
     with pytest.raises(HandwritingError, match="bad.lm"):
         load_language_model(tmp_path / "bad.lm")
+
+
+def test_kneser_ney_backs_off_to_how_widely_a_character_follows():
+    # "n" is frequent but only ever after "e"; "t" follows many characters
+    text = ["hen ten den pen men"] * 20 + ["at it ot ut et"] * 5
+    kn = build_language_model(text, ALPHABET, order=2, smoothing="kneser-ney")
+    wb = build_language_model(text, ALPHABET, order=2, smoothing="witten-bell")
+    n, t = ALPHABET.encode("n")[0], ALPHABET.encode("t")[0]
+    unseen = "c"  # a context never seen: the estimate is the back-off alone
+    assert wb.log_probs(unseen)[n] > wb.log_probs(unseen)[t]
+    assert kn.log_probs(unseen)[t] > kn.log_probs(unseen)[n]
 
 
 def test_error_rates():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
-from handwriting.lm import build_language_model, save_language_model
+from handwriting.lm import SMOOTHING, build_language_model, save_language_model
 from handwriting.modelfile import load_model_file
 from handwriting.shards import read_shard
 
@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--words", help="word frequency list: word<TAB>count per line (becomes the lexicon)")
     b.add_argument("--wordfreq", type=int, default=0, metavar="N",
                    help="add the N most frequent English words of the wordfreq package")
-    b.add_argument("--order", type=int, default=6, help="n-gram order (default 6)")
+    b.add_argument("--order", type=int, default=7, help="n-gram order (default 7)")
+    b.add_argument("--smoothing", choices=SMOOTHING, default="kneser-ney")
     b.add_argument("--model", help="take the alphabet from this model (default: the built-in alphabet)")
     b.add_argument("--out", required=True)
     b.set_defaults(run=_build)
@@ -68,7 +69,7 @@ def _build(args: argparse.Namespace) -> int:
     words = _words(args)
     if not texts and not words:
         raise HandwritingError("nothing to build from: give text files, --words or --wordfreq")
-    model = build_language_model(texts, alphabet, args.order, words)
+    model = build_language_model(texts, alphabet, args.order, words, smoothing=args.smoothing)
     save_language_model(model, args.out)
     print(f"wrote {args.out}: order {model.order}, {len(model.counts)} contexts, {len(model.lexicon)} lexicon words")
     return 0
