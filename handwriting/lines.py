@@ -4,7 +4,8 @@ A stroke starts a new line when it lies clearly below the line being written (it
 more than `BELOW` of that line's height under the line's middle) and starts back to the
 left of the line's right end: the pen went back and down, as at a line break or the next
 entry of a list. Descenders, dots, crossings and corrections stay in their line: they are
-neither that far down nor back at the left.
+neither that far down nor back at the left; and a line of dots alone (a stray mark, a
+late full stop) is not a line, so it joins the writing that follows.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def split_lines(ink: Ink) -> list[list[int]]:
         middle = (low + high) / 2
         below = (np.median(stroke[:, Y]) - middle) > BELOW * height
         back_left = stroke[0, X] < right - height
-        if below and back_left:
+        if below and back_left and high - low >= 0.5 * letter:
             lines.append([k])
             ys, right = [stroke[:, Y]], float(stroke[:, X].max())
         else:
