@@ -15,7 +15,7 @@ import numpy as np
 from handwriting.alphabet import BLANK, Alphabet
 from handwriting.lm import LanguageModel
 
-__all__ = ["Hypothesis", "greedy", "beam_search", "DEFAULT_BEAM", "LIVE_BEAM"]
+__all__ = ["Hypothesis", "greedy", "beam_search", "DEFAULT_BEAM", "LIVE_BEAM", "LM_WEIGHT", "INSERTION_BONUS", "OOV_PENALTY"]
 
 
 
@@ -44,6 +44,11 @@ def greedy(log_probs: np.ndarray) -> Hypothesis:
 # decoding time); beam 8 for the updates while the pen moves (the 30 ms live budget).
 DEFAULT_BEAM = 32
 LIVE_BEAM = 8
+# LM weight, bonus per character, cost of a finished word outside the lexicon: chosen on every
+# 8th IAM-OnDB validation line with the shipped model and LM (see models/README.md).
+LM_WEIGHT = 0.3
+INSERTION_BONUS = 1.5
+OOV_PENALTY = 2.0
 NEG_INF32 = np.float32(-np.inf)
 ZERO32 = np.float32(0.0)
 
@@ -100,8 +105,8 @@ class _Scoring:
 
 
 def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_BEAM, lm: LanguageModel | None = None,
-                lm_weight: float = 0.3, insertion_bonus: float = 1.5, n_best: int = 5,
-                oov_penalty: float = 2.0, prune: float = -6.0, context: str = "") -> list[Hypothesis]:
+                lm_weight: float = LM_WEIGHT, insertion_bonus: float = INSERTION_BONUS, n_best: int = 5,
+                oov_penalty: float = OOV_PENALTY, prune: float = -6.0, context: str = "") -> list[Hypothesis]:
     """CTC prefix beam search; with `lm`, each character adds lm_weight x log P_lm(c | context + prefix)
     plus `insertion_bonus`, and a finished word outside the lexicon costs `oov_penalty`.
     `context` is text already read before these frames (for the LM only)."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting.decode import DEFAULT_BEAM, Hypothesis, beam_search, greedy
+from handwriting.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
 from handwriting.lines import split_lines
@@ -91,7 +91,7 @@ class Recognizer:
     """An ONNX model, its decoder settings and optional language model."""
 
     def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
-                 lm_weight: float = 0.3, insertion_bonus: float = 1.5, alternatives: int = 5, word_alternatives: int = 0,
+                 lm_weight: float = LM_WEIGHT, insertion_bonus: float = INSERTION_BONUS, alternatives: int = 5, word_alternatives: int = 0,
                  threads: int | None = None):
         path = Path(model) if model is not None else default_model_path()
         self.model: ModelFile = load_model_file(path, threads)

@@ -11,7 +11,7 @@ from typing import Iterable, TextIO
 
 from handwriting.atomic import atomic_write
 from handwriting.batch import ItemResult, recognize_files
-from handwriting.decode import DEFAULT_BEAM
+from handwriting.decode import DEFAULT_BEAM, LM_WEIGHT
 
 __all__ = ["register", "add_model_options", "recognizer_options"]
 
@@ -21,7 +21,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--beam", type=int, default=0, help=f"beam width (0: greedy, or beam {DEFAULT_BEAM} when an LM is used)")
     p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
-    p.add_argument("--lm-weight", type=float, default=0.3)
+    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"weight of the LM's log-probabilities (default {LM_WEIGHT})")
 
 
 def recognizer_options(args: argparse.Namespace) -> dict:
