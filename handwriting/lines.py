@@ -17,6 +17,7 @@ from handwriting.ink import X, Y, Ink
 __all__ = ["split_lines", "BELOW"]
 
 BELOW = 1.0  # a new line's strokes lie more than this many line heights below the line's middle
+RECENT = 64  # the line's height and middle come from its last strokes (bounded work on long lines)
 
 
 def split_lines(ink: Ink) -> list[list[int]]:
@@ -27,7 +28,7 @@ def split_lines(ink: Ink) -> list[list[int]]:
     lines = [[0]]
     ys, right = [ink.strokes[0][:, Y]], float(ink.strokes[0][:, X].max())
     for k, stroke in enumerate(ink.strokes[1:], start=1):
-        line_y = np.concatenate(ys)
+        line_y = np.concatenate(ys[-RECENT:])
         low, high = np.percentile(line_y, [5, 95])
         height = max(high - low, letter)
         middle = (low + high) / 2
