@@ -46,9 +46,9 @@ DEFAULT_BEAM = 32
 LIVE_BEAM = 8
 # LM weight, bonus per character, cost of a finished word outside the lexicon: chosen on every
 # 8th IAM-OnDB validation line with the shipped model and LM (see models/README.md).
-LM_WEIGHT = 0.3
-INSERTION_BONUS = 1.5
-OOV_PENALTY = 2.0
+LM_WEIGHT = 0.55
+INSERTION_BONUS = 0.5
+OOV_PENALTY = 4.0
 NEG_INF32 = np.float32(-np.inf)
 ZERO32 = np.float32(0.0)
 
