@@ -28,13 +28,7 @@ def split_lines(ink: Ink) -> list[list[int]]:
     lines = [[0]]
     ys, right = [ink.strokes[0][:, Y]], float(ink.strokes[0][:, X].max())
     for k, stroke in enumerate(ink.strokes[1:], start=1):
-        line_y = np.concatenate(ys[-RECENT:])
-        low, high = np.percentile(line_y, [5, 95])
-        height = max(high - low, letter)
-        middle = (low + high) / 2
-        below = (np.median(stroke[:, Y]) - middle) > BELOW * height
-        back_left = stroke[0, X] < right - height
-        if below and back_left and high - low >= 0.5 * letter:
+        if _starts_line(stroke, ys[-RECENT:], right, letter):
             lines.append([k])
             ys, right = [stroke[:, Y]], float(stroke[:, X].max())
         else:
@@ -42,6 +36,16 @@ def split_lines(ink: Ink) -> list[list[int]]:
             ys.append(stroke[:, Y])
             right = max(right, float(stroke[:, X].max()))
     return lines
+
+
+def _starts_line(stroke: np.ndarray, line_ys: list[np.ndarray], right: float, letter: float) -> bool:
+    """Whether `stroke` is back left of the line's right end and a line height below its middle."""
+    if stroke[0, X] >= right - letter:  # a line is at least a letter tall: not back to the left (cheap test first)
+        return False
+    low, high = np.percentile(np.concatenate(line_ys), [5, 95])
+    height = max(high - low, letter)
+    below = np.median(stroke[:, Y]) - (low + high) / 2 > BELOW * height
+    return bool(below and stroke[0, X] < right - height and high - low >= 0.5 * letter)
 
 
 def _letter_height(ink: Ink) -> float:
