@@ -251,8 +251,10 @@ def _joined_lines(ink: Ink, groups: list[list[int]], parts: list[Recognition], n
     chars: list[CharSpan] = []
     words: list[WordSpan] = []
     frames: list[Frames] = []
+    starts: list[int] = []
     frame_start, shift = 0, 0.0
     for n, (strokes, part) in enumerate(zip(groups, parts)):
+        starts.append(frame_start)
         stroke0, point0 = strokes[0], int(point_starts[strokes[0]])
         if n:
             chars.append(CharSpan("\n", frame_start - 1, frame_start - 1, frame_start, (), np.zeros(0, int), None))
@@ -265,9 +267,8 @@ def _joined_lines(ink: Ink, groups: list[list[int]], parts: list[Recognition], n
         frames.append(Frames(f.features, f.point_index + point0, f.stroke_index + stroke0, f.xy + [shift, 0.0]))
         shift += (float(f.xy[:, 0].max()) if len(f) else 0.0) + LINE_GAP
         frame_start += len(f)
-    starts = tuple(int(s) for s in np.cumsum([0] + [len(f) for f in frames[:-1]]))
     joined = Frames(*(np.concatenate([getattr(f, name) for f in frames]) for name in ("features", "point_index",
-                                                                                      "stroke_index", "xy")), starts)
+                                                                                      "stroke_index", "xy")), tuple(starts))
     hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if parts[0].hidden else []
     timings = {key: sum(p.timings_ms.get(key, 0.0) for p in parts) for key in parts[0].timings_ms}
     return Recognition("\n".join(p.text for p in parts), _joined_alternatives(parts, num_alternatives), chars, words,
@@ -277,10 +278,9 @@ def _joined_lines(ink: Ink, groups: list[list[int]], parts: list[Recognition], n
 def _joined_alternatives(parts: list[Recognition], count: int) -> list[Alternative]:
     """The best reading of every line, then the texts with one line read otherwise, by score."""
     best = [p.alternatives[0] if p.alternatives else Alternative(p.text, 0.0) for p in parts]
+    texts = [a.text for a in best]
     total = sum(a.score for a in best)
-    options = [Alternative("\n".join(best[k].text for k in range(n)) + ("\n" if n else "") + other.text
-                           + "".join("\n" + best[k].text for k in range(n + 1, len(parts))),
-                           total - best[n].score + other.score)
+    options = [Alternative("\n".join(texts[:n] + [other.text] + texts[n + 1:]), total - best[n].score + other.score)
                for n, part in enumerate(parts) for other in part.alternatives[1:]]
     options.sort(key=lambda a: -a.score)
-    return [Alternative("\n".join(a.text for a in best), total)] + options[:max(count - 1, 0)]
+    return [Alternative("\n".join(texts), total)] + options[:max(count - 1, 0)]
