@@ -6,6 +6,7 @@ fails on that message: it means a reader crashed instead of reporting the proble
 
 from __future__ import annotations
 
+import gzip
 import random
 import re
 import shutil
@@ -20,6 +21,7 @@ from handwriting.ink import Ink
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MUTATIONS_PER_FORMAT = 1000
+NOTE_FORMATS = ("xournal", "remarkable", "csv")  # fixtures in fixtures/notes
 NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
 GARBAGE_NUMBERS = [
     b"1e999", b"-1e400", b"9" * 400, b"nan", b"inf", b"-", b"", b"1.2.3", b"#" + b"F" * 300,
@@ -83,6 +85,16 @@ def corpus(tmp_path: Path, name: str) -> list[Path]:
         jsonink.write([ink], tmp_path / "one.json")
         jsonink.write([ink, ink.with_label(None)], tmp_path / "two.ndjson")
         return [tmp_path / "one.json", tmp_path / "two.ndjson"]
+    if name in NOTE_FORMATS:
+        if name == "remarkable":
+            pytest.importorskip("rmscene", reason="rmscene not installed (pip install 'handwriting[remarkable]')")
+        files = [tmp_path / p.name for p in sorted((FIXTURES / "notes").iterdir()) if p.suffix in READERS[name].SUFFIXES]
+        for p in files:
+            shutil.copy(FIXTURES / "notes" / p.name, p)
+        if name == "xournal":  # the XML itself, so that most mutations reach the parser rather than gzip
+            (tmp_path / "plain.xoj").write_bytes(gzip.decompress((FIXTURES / "notes" / "page.xopp").read_bytes()))
+            files.append(tmp_path / "plain.xoj")
+        return files
     source = FIXTURES / name
     if not source.is_dir():
         pytest.skip(f"no {name} fixtures yet")
@@ -98,7 +110,7 @@ def _reads(path: Path) -> bool:
         return False
 
 
-@pytest.mark.parametrize("name", ["inkml", "json", "iamondb", "unipen"])
+@pytest.mark.parametrize("name", ["inkml", "json", "iamondb", "unipen", *NOTE_FORMATS])
 def test_damaged_files_raise_only_ink_format_error(tmp_path: Path, name: str) -> None:
     files = corpus(tmp_path, name)
     assert files and all(_reads(p) for p in files)

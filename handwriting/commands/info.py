@@ -2,7 +2,8 @@
 
 A file that cannot be read gives one error record and the others are still read; a
 reader with `read_items` (UNIPEN) reports a bad segment as an error record of its own.
-Exit status 1 when there was any error record.
+Exit status 1 when there was any error record. Files without time stamps (Xournal++,
+reMarkable, CSV without a time column) have no duration (`duration_ms` null).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from handwriting import formats
 from handwriting.errors import InkFormatError
 from handwriting.ink import Ink
+from handwriting.page import is_timed
 
 __all__ = ["register", "records"]
 
@@ -51,7 +53,7 @@ def _record(path: Path, fmt: str | None, index: int | None, item: Ink | InkForma
         "writer": ink.writer if ink else None,
         "strokes": ink.num_strokes if ink else None,
         "points": ink.num_points if ink else None,
-        "duration_ms": ink.duration_ms if ink else None,
+        "duration_ms": ink.duration_ms if ink and is_timed(ink) else None,
         "error": None if ink else str(item),
     }
 
@@ -64,7 +66,7 @@ def _text(record: dict) -> str:
         record["format"],
         f"{record['strokes']} strokes",
         f"{record['points']} points",
-        f"{record['duration_ms'] / 1000:.2f} s",
+        "no time stamps" if record["duration_ms"] is None else f"{record['duration_ms'] / 1000:.2f} s",
     ]
     if record["label"] is not None:
         parts.append(json.dumps(record["label"], ensure_ascii=False))

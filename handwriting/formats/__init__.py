@@ -13,14 +13,15 @@ from types import ModuleType
 from typing import Iterable
 
 from handwriting.errors import InkFormatError
-from handwriting.formats import iamondb, inkml, jsonink, shard, unipen
+from handwriting.formats import csvink, iamondb, inkml, jsonink, remarkable, shard, unipen, xournal
 from handwriting.ink import Ink
 
 __all__ = ["READERS", "WRITERS", "detect_format", "read_inks", "read_items", "write_ink", "expand_paths", "INK_SUFFIXES"]
 
-READERS: dict[str, ModuleType] = {m.NAME: m for m in (inkml, iamondb, unipen, jsonink, shard)}
-WRITERS = {"inkml": inkml.write, "json": jsonink.write}
-INK_SUFFIXES = tuple(sorted({s for m in READERS.values() for s in m.SUFFIXES}))
+READERS: dict[str, ModuleType] = {m.NAME: m for m in (inkml, iamondb, unipen, jsonink, shard, xournal, remarkable, csvink)}
+WRITERS = {"inkml": inkml.write, "json": jsonink.write, "xournal": xournal.write}
+_WRITER_SUFFIXES = {".json": "json", ".ndjson": "json", ".jsonl": "json", ".xopp": "xournal", ".xoj": "xournal"}
+INK_SUFFIXES = tuple(sorted({s for m in READERS.values() if getattr(m, "IN_FOLDERS", True) for s in m.SUFFIXES}))
 _SNIFF_BYTES = 4096
 
 
@@ -38,7 +39,7 @@ def detect_format(path: str | Path) -> str:
     for name, module in READERS.items():
         if path.suffix.lower() in module.SUFFIXES:
             return name
-    raise InkFormatError(path, None, "unknown ink format (expected InkML, IAM-OnDB XML, UNIPEN or JSON ink)")
+    raise InkFormatError(path, None, "unknown ink format (expected InkML, IAM-OnDB XML, UNIPEN, JSON ink, Xournal++, reMarkable or CSV)")
 
 
 def read_inks(path: str | Path, fmt: str | None = None) -> list[Ink]:
@@ -71,9 +72,9 @@ def _guarded(path: str | Path, fmt: str | None, function: str) -> list:
 
 
 def write_ink(inks: Ink | list[Ink], path: str | Path, fmt: str | None = None) -> None:
-    """Write one or many inks atomically; format from `fmt` or the suffix (.inkml / .json)."""
+    """Write one or many inks atomically; format from `fmt` or the suffix (.inkml, .json, .xopp)."""
     path = Path(path)
-    name = fmt or ("json" if path.suffix.lower() in (".json", ".ndjson", ".jsonl") else "inkml")
+    name = fmt or _WRITER_SUFFIXES.get(path.suffix.lower(), "inkml")
     WRITERS[name]([inks] if isinstance(inks, Ink) else list(inks), path)
 
 
