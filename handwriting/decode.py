@@ -4,6 +4,12 @@
 - `beam_search`: CTC prefix beam search (Hannun et al. 2014, arXiv 1408.2873) with an
   optional character n-gram LM and lexicon (`handwriting.lm`), returning an n-best list.
 Every decoded character carries the frames where it was emitted.
+
+The beam search keeps each prefix as integers (a node of the trie of prefixes seen, its
+parent, last class, LM context state, lexicon word state and the record of its emission
+frames), so a step costs the same at frame 10 as at frame 10,000. Frames where no
+character passes the pruning threshold (most frames: the blank is sure) change no
+prefix, only path probabilities: runs of them are one loop over arrays.
 """
 
 from __future__ import annotations
@@ -13,10 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from handwriting.alphabet import BLANK, Alphabet
-from handwriting.lm import LanguageModel
+from handwriting.lm import ContextStates, LanguageModel, WordStates
 
 __all__ = ["Hypothesis", "greedy", "beam_search", "DEFAULT_BEAM", "LIVE_BEAM", "LM_WEIGHT", "INSERTION_BONUS", "OOV_PENALTY"]
-
 
 
 @dataclass(frozen=True)
@@ -50,59 +55,94 @@ LIVE_BEAM = 6
 LM_WEIGHT = 0.55
 INSERTION_BONUS = 0.5
 OOV_PENALTY = 4.0
-NEG_INF32 = np.float32(-np.inf)
-ZERO32 = np.float32(0.0)
-
-
-def _from_empty(x: np.ndarray) -> np.ndarray:
-    """np.logaddexp(-inf, x), bit for bit: x + log1p(exp(-inf)) = x + 0 (float32), a tenth of the time."""
-    return x + ZERO32
+PID, PARENT, END, CONTEXT, WORD, RECORD = range(6)  # the integer columns of a beam
 
 
 @dataclass(frozen=True)
 class _Beams:
-    """Prefixes in rank order, with their path probabilities and LM scores as arrays.
+    """Prefixes in rank order. blank / label: log P(prefix, path ends in blank / in its last
+    character), in the network's float type (float32); lm: weighted LM and lexicon score (float64);
+    ints: per prefix its trie node, the parent's node, last class, LM state, word state, record."""
 
-    Path probabilities are float32 like the network's output, LM scores float64;
-    blank: log P(prefix, path ends in blank), label: log P(prefix, path ends in its last character).
-    """
-
-    prefixes: list[tuple[int, ...]]
-    texts: list[str]
-    frames: list[tuple[int, ...]]  # emission frame of each character
     blank: np.ndarray
     label: np.ndarray
-    lm: np.ndarray  # weighted LM and lexicon score
+    lm: np.ndarray
+    ints: np.ndarray
 
-    @property
-    def acoustic(self) -> np.ndarray:
-        return np.logaddexp(self.blank, self.label)
+    def __getitem__(self, rows: np.ndarray) -> _Beams:
+        return _Beams(self.blank[rows], self.label[rows], self.lm[rows], self.ints[rows])
 
 
-class _Scoring:
-    """The LM part of the score of a prefix extended by one character (OOV costs cached per text)."""
+class _Search:
+    """One beam search's weights, LM and word states, the trie of prefixes and the emission records."""
 
     def __init__(self, alphabet: Alphabet, lm: LanguageModel | None, lm_weight: float, insertion_bonus: float,
                  oov_penalty: float):
-        self.alphabet, self.lm, self.lm_weight, self.insertion_bonus = alphabet, lm, lm_weight, insertion_bonus
-        self.oov_penalty, self.space = oov_penalty, alphabet.chars.find(" ") + 1
-        self._oov: dict[str, float] = {}
+        self.num_classes, self.space = alphabet.num_classes, alphabet.chars.find(" ") + 1
+        self.lm_weight, self.insertion_bonus, self.oov_penalty = lm_weight, insertion_bonus, oov_penalty
+        self.states: tuple[ContextStates, WordStates] | None = lm.states() if lm is not None else None
+        self.children: dict[int, int] = {}  # parent node x classes + class -> node; the empty prefix is node 0
+        self.records: tuple[list[int], list[int], list[int]] = ([-1], [BLANK], [-1])  # parent, class, frame
 
-    def oov(self, text: str) -> float:
-        if text not in self._oov:
-            self._oov[text] = _oov_cost(self.lm, text, self.oov_penalty) if self.lm is not None else 0.0
-        return self._oov[text]
+    def start(self, context: str, dtype: np.dtype) -> _Beams:
+        words = contexts = 0
+        if self.states is not None:
+            contexts, words = self.states[0].start(context), self.states[1].start(context)
+        return _Beams(np.zeros(1, dtype), np.full(1, -np.inf, dtype), np.zeros(1),
+                      np.array([[0, -1, BLANK, contexts, words, 0]], np.int64))
 
-    def extensions(self, beams: _Beams, candidates: list[int]) -> np.ndarray:
+    def oov_costs(self, words: np.ndarray) -> np.ndarray:
+        if self.states is None:
+            return np.zeros(len(words))
+        return np.where(self.states[1].oov[words], self.oov_penalty, 0.0)
+
+    def extensions(self, beams: _Beams, candidates: np.ndarray) -> np.ndarray:
         """(beams, candidates): lm + lm_weight x log P_lm(c | text) + insertion_bonus [- OOV cost at a space]."""
         base = beams.lm[:, None]
-        if self.lm is None:
+        if self.states is None:
             return np.repeat(base, len(candidates), axis=1)
-        rows = np.array([self.lm.log_probs(text) for text in beams.texts])[:, candidates]
+        rows = self.states[0].rows[beams.ints[:, CONTEXT, None], candidates]
         scores = base + (self.lm_weight * rows + self.insertion_bonus)
-        if self.space in candidates:
-            scores[:, candidates.index(self.space)] -= [self.oov(text) for text in beams.texts]
+        space = (candidates == self.space).nonzero()[0]
+        if len(space):
+            scores[:, space[0]] -= self.oov_costs(beams.ints[:, WORD])
         return scores
+
+    def record(self, parents: np.ndarray, classes: np.ndarray, t: int) -> np.ndarray:
+        """New emission records: `classes` emitted at frame `t` after the records `parents`."""
+        parent, cls, frame = self.records
+        first = len(parent)
+        parent += parents.tolist()
+        cls += classes.tolist()
+        frame += [t] * len(parents)
+        return np.arange(first, len(parent))
+
+    def extended(self, parents: np.ndarray, classes: np.ndarray, t: int) -> np.ndarray:
+        """The integer columns of the prefixes `parents` (rows of beam columns) extended by `classes` at frame `t`."""
+        out = np.empty_like(parents)
+        nodes, children = [], self.children
+        for key in (parents[:, PID] * self.num_classes + classes).tolist():
+            node = children.get(key)
+            if node is None:  # one node per distinct prefix
+                node = children[key] = len(children) + 1
+            nodes.append(node)
+        out[:, PID], out[:, PARENT], out[:, END] = nodes, parents[:, PID], classes
+        if self.states is not None:
+            out[:, CONTEXT] = self.states[0].advance(parents[:, CONTEXT], classes)
+            out[:, WORD] = self.states[1].advance(parents[:, WORD], classes)
+        else:
+            out[:, CONTEXT] = out[:, WORD] = 0
+        out[:, RECORD] = self.record(parents[:, RECORD], classes, t)
+        return out
+
+    def hypothesis(self, record: int, score: float) -> Hypothesis:
+        parent, cls, frame = self.records
+        ids, frames = [], []
+        while record > 0:
+            ids.append(cls[record])
+            frames.append(frame[record])
+            record = parent[record]
+        return Hypothesis(tuple(ids[::-1]), tuple(frames[::-1]), score)
 
 
 def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_BEAM, lm: LanguageModel | None = None,
@@ -113,87 +153,101 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_B
     `context` is text already read before these frames (for the LM only)."""
     if len(log_probs) == 0:
         return [Hypothesis((), (), 0.0)]
-    scoring = _Scoring(alphabet, lm, lm_weight, insertion_bonus, oov_penalty)
-    beams = _Beams([()], [context], [()], np.zeros(1, np.float32), np.full(1, NEG_INF32), np.zeros(1))
-    for t, frame in enumerate(log_probs):
-        candidates = [c for c in np.flatnonzero(frame > prune).tolist() if c != BLANK]
-        beams = _step(beams, t, frame, candidates, beam, scoring)
-    acoustic = beams.acoustic
-    finals = [Hypothesis(prefix, frames, float(float(acoustic[j]) + beams.lm[j] - scoring.oov(text)))
-              for j, (prefix, text, frames) in enumerate(zip(beams.prefixes, beams.texts, beams.frames))]
-    finals.sort(key=lambda h: -h.score)
-    return finals[:n_best]
+    search = _Search(alphabet, lm, lm_weight, insertion_bonus, oov_penalty)
+    beams = search.start(context, np.result_type(np.float32, log_probs.dtype))
+    passing = log_probs[:, 1:] > prune
+    done = 0
+    for t in passing.any(axis=1).nonzero()[0].tolist():
+        if t > done:
+            beams = _blank_run(beams, log_probs[done:t])
+        beams = _step(beams, t, log_probs[t], passing[t].nonzero()[0] + 1, beam, search)
+        done = t + 1
+    if done < len(log_probs):
+        beams = _blank_run(beams, log_probs[done:])
+    scores = (np.logaddexp(beams.blank, beams.label).astype(np.float64) + beams.lm
+              - search.oov_costs(beams.ints[:, WORD])).tolist()
+    ranked = sorted(range(len(scores)), key=lambda j: -scores[j])[:n_best]
+    return [search.hypothesis(int(beams.ints[j, RECORD]), scores[j]) for j in ranked]
 
 
-def _step(beams: _Beams, t: int, frame: np.ndarray, candidates: list[int], width: int, scoring: _Scoring) -> _Beams:
+def _blank_run(beams: _Beams, frames: np.ndarray) -> _Beams:
+    """Frames where only the blank passes pruning: every prefix continues as itself, none is
+    added, and they end ranked as frame-by-frame steps would rank them (ties by the earlier ranks)."""
+    count = len(beams.lm)
+    label = np.cumsum(np.concatenate([beams.label[None], frames[:, beams.ints[:, END]]]), axis=0)
+    totals = np.empty((len(frames) + 1, count), label.dtype)
+    blank = beams.blank
+    for t, from_blank in enumerate(frames[:, BLANK].tolist()):
+        np.logaddexp(blank, label[t], out=totals[t])
+        blank = totals[t] + from_blank
+    np.logaddexp(blank, label[-1], out=totals[-1])
+    ended = _Beams(blank, label[-1], beams.lm, beams.ints)
+    if count == 1:
+        return ended
+    keys = -(totals[1:].astype(np.float64) + beams.lm)
+    order = np.argsort(keys[-1], kind="stable")
+    ordered = keys[-1][order]
+    if (ordered[1:] == ordered[:-1]).any():  # ties: decided by the scores after earlier frames
+        order = np.lexsort(np.concatenate([np.arange(count)[None], keys]))
+    return ended[order]
+
+
+def _step(beams: _Beams, t: int, frame: np.ndarray, candidates: np.ndarray, width: int, search: _Search) -> _Beams:
     """One frame of prefix beam search: the best `width` prefixes after `frame`.
 
     Every beam continues as itself and extended by each candidate character, all scored
-    as arrays. An extension that equals another beam's prefix (a merge) is summed into
-    that beam's entry, in the order a dict filled beam by beam would see the two (its
-    LM score and frames are those of whichever came first). Entries are ranked by
-    score, ties by that same order. A Python float meeting a float32 is float32, so
-    every path probability is a float32 sum, as it always was.
+    as arrays. An extension that equals another beam's prefix (a merge: that beam's parent
+    node is the extended beam's node) is summed into that beam's entry, its LM score and
+    frames those of whichever came first in rank order. Entries are ranked by score, ties
+    by rank order (a beam's own entry, then its extensions in class order).
     """
-    count, stride = len(beams.prefixes), len(candidates) + 1  # entry first made by beam i, extension k: i*stride+k+1
-    ends = np.array([p[-1] if p else BLANK for p in beams.prefixes])
-    totals = beams.acoustic
-    own_blank = _from_empty(totals + frame[BLANK])
-    own_path = beams.label + frame[ends]  # the last character continues
-    own_label = np.where(ends != BLANK, _from_empty(own_path), NEG_INF32)
+    count, k = len(beams.lm), len(candidates)
+    ints = beams.ints
+    ends = ints[:, END]
+    totals = np.logaddexp(beams.blank, beams.label)
+    own_blank = totals + frame[BLANK]
+    own_label = beams.label + frame[ends]  # the last character continues (-inf for the empty prefix)
+    repeats = candidates == ends[:, None]  # an extension by the beam's own last character
+    ext_label = np.where(repeats, beams.blank[:, None], totals[:, None]) + frame[candidates]
+    ext_lm = search.extensions(beams, candidates)
+    lm, rank = beams.lm, np.arange(0, count * (k + 1), k + 1)
+    flat = np.arange(count * k)  # the new entries, as flat (beam, candidate) indices
 
-    chosen = np.asarray(candidates, dtype=np.int64)
-    from_prefix = np.where(chosen == ends[:, None], beams.blank[:, None], totals[:, None])
-    ext_label = from_prefix + frame[chosen]  # (beams, candidates)
-    ext_lm = scoring.extensions(beams, candidates)
+    maybe = repeats.any(axis=1).nonzero()[0]  # beams whose last character is a candidate
+    if len(maybe):
+        same = ints[maybe, PARENT, None] == ints[:, PID]
+        merged = same.any(axis=1)
+        if merged.any():
+            j, i = maybe[merged], same[merged].argmax(axis=1)
+            c = repeats[j].argmax(axis=1)
+            own_label[j] = np.logaddexp(own_label[j], ext_label[i, c])
+            flat = np.delete(flat, i * k + c)
+            first = i < j  # the extension made the entry, then beam j added its own path
+            if first.any():
+                j, i, c = j[first], i[first], c[first]
+                lm, rank, ints = lm.copy(), rank.copy(), ints.copy()
+                lm[j], rank[j] = ext_lm[i, c], i * (k + 1) + c + 1
+                ints[j, RECORD] = search.record(beams.ints[i, RECORD], candidates[c], t)
 
-    lm, rank, frames = beams.lm.copy(), np.arange(count) * stride, list(beams.frames)
-    fresh = np.ones(ext_label.shape, bool)
-    index, columns = {p: i for i, p in enumerate(beams.prefixes)}, {c: k for k, c in enumerate(candidates)}
-    for j, prefix in enumerate(beams.prefixes):
-        i, k = (index.get(prefix[:-1]), columns.get(prefix[-1])) if prefix else (None, None)
-        if i is None or k is None:
-            continue
-        fresh[i, k] = False
-        if i < j:  # the extension made the entry, then beam j added its own path
-            own_label[j] = np.logaddexp(_from_empty(ext_label[i, k]), own_path[j])
-            lm[j], rank[j], frames[j] = ext_lm[i, k], i * stride + k + 1, beams.frames[i] + (t,)
-        else:
-            own_label[j] = np.logaddexp(own_label[j], ext_label[i, k])
-
-    new_label = _from_empty(ext_label)  # a new entry's label; its acoustic score, logaddexp(-inf, label), is the same
-    flat = np.flatnonzero(fresh)  # the new entries, as flat (beam, candidate) indices
+    new_label = ext_label.ravel()[flat]
+    new_lm = ext_lm.ravel()[flat]
     keys = np.concatenate([-(np.logaddexp(own_blank, own_label).astype(np.float64) + lm),
-                           -(new_label.astype(np.float64) + ext_lm).ravel()[flat]])
-    kept = _best(keys, np.concatenate([rank, flat + 1 + flat // max(len(candidates), 1)]), width)
-
-    def entry(j: int) -> tuple[tuple[int, ...], str, tuple[int, ...]]:
-        if j < count:
-            return beams.prefixes[j], beams.texts[j], frames[j]
-        i, k = divmod(int(flat[j - count]), len(candidates))
-        c = candidates[k]
-        return beams.prefixes[i] + (c,), beams.texts[i] + scoring.alphabet.chars[c - 1], beams.frames[i] + (t,)
-
-    prefixes, texts, emitted = zip(*map(entry, kept))
-    blank = np.concatenate([own_blank, np.full(len(flat), NEG_INF32)])[kept]
-    label = np.concatenate([own_label, new_label.ravel()[flat]])[kept]
-    return _Beams(list(prefixes), list(texts), list(emitted), blank, label, np.concatenate([lm, ext_lm.ravel()[flat]])[kept])
+                           -(new_label.astype(np.float64) + new_lm)])
+    kept = _best(keys, np.concatenate([rank, flat + 1 + flat // k]), width)
+    fresh = kept >= count
+    out = ints[np.minimum(kept, count - 1)]
+    if fresh.any():
+        i, column = np.divmod(flat[kept[fresh] - count], k)
+        out[fresh] = search.extended(beams.ints[i], candidates[column], t)
+    return _Beams(np.concatenate([own_blank, np.full(len(flat), -np.inf, own_blank.dtype)])[kept],
+                  np.concatenate([own_label, new_label])[kept], np.concatenate([lm, new_lm])[kept], out)
 
 
-def _best(keys: np.ndarray, order: np.ndarray, width: int) -> list[int]:
+def _best(keys: np.ndarray, order: np.ndarray, width: int) -> np.ndarray:
     """Positions of the `width` smallest keys, ties by `order` (as a stable sort of entries in `order` would)."""
     if len(keys) > width:
         threshold = np.partition(keys, width - 1)[width - 1]
-        near = np.flatnonzero(keys <= threshold)
+        near = (keys <= threshold).nonzero()[0]
     else:
         near = np.arange(len(keys))
-    return near[np.lexsort((order[near], keys[near]))][:width].tolist()
-
-
-def _oov_cost(lm: LanguageModel, text: str, penalty: float) -> float:
-    """`penalty` if the last word of `text` is alphabetic and not in the lexicon."""
-    if not lm.lexicon:
-        return 0.0
-    word = text.rsplit(" ", 1)[-1]
-    core = word.strip(".,;:!?\"'()-")
-    return penalty if core.isalpha() and not lm.is_word(core) else 0.0
+    return near[np.lexsort((order[near], keys[near]))][:width]

@@ -8,6 +8,10 @@ character followed them (continuation counts), so that a character seen often bu
 only after one context does not dominate the back-off.
 `log_probs(context)` gives log P(c | last n-1 characters) for every alphabet class at
 once (index 0, the blank, gets 0), cached per context.
+
+For decoders, `states()` numbers the contexts (states with cached log-prob rows and
+next-state tables) and what the lexicon needs to know of the word being written (a
+trie of the lexicon's prefixes), so that a decoding step is array lookups, not strings.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import threading
+from bisect import bisect_left
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -26,9 +32,11 @@ from handwriting.alphabet import Alphabet
 from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import HandwritingError
 
-__all__ = ["LanguageModel", "build_language_model", "load_language_model", "save_language_model", "perplexity"]
+__all__ = ["LanguageModel", "ContextStates", "WordStates", "build_language_model", "load_language_model", "save_language_model", "perplexity"]
 
 BOUNDARY = "\n"  # marks the start of a text in contexts
+PUNCTUATION = ".,;:!?\"'()-"  # stripped from both ends of a word before the lexicon is asked
+MAX_STATES = 1 << 15  # numbered states kept before the tables start afresh (~35 MiB with 89 classes)
 
 
 SMOOTHING = ("kneser-ney", "witten-bell")
@@ -48,6 +56,10 @@ class LanguageModel:
         self.alphabet, self.order, self.counts, self.lexicon = alphabet, order, counts, lexicon
         self.smoothing, self.discount = smoothing, discount
         self._log_probs = lru_cache(maxsize=200_000)(self._compute)
+        self._probs = lru_cache(maxsize=MAX_STATES)(self._probs)  # type: ignore[method-assign]
+        self._uniform = np.full(alphabet.num_classes - 1, 1.0 / (alphabet.num_classes - 1))
+        self._states: tuple[ContextStates, WordStates] | None = None
+        self._sorted_lexicon: list[str] | None = None
 
     def log_probs(self, text: str) -> np.ndarray:
         """Log-probabilities of every class following `text` (the start of a line if empty)."""
@@ -55,35 +67,160 @@ class LanguageModel:
         return self._log_probs(context)
 
     def _compute(self, context: str) -> np.ndarray:
-        probs = np.full(self.alphabet.num_classes - 1, 1.0 / (self.alphabet.num_classes - 1))
-        for k in range(len(context) + 1):  # from the empty context up to the full one
-            h = context[len(context) - k:]
-            table = self.counts.get(h)
-            if not table:
-                continue
-            total = sum(table.values())
-            types = len(table)
-            seen = np.zeros_like(probs)
-            for char, count in table.items():
-                index = self.alphabet.chars.find(char)
-                if index >= 0:
-                    seen[index] = count
-            if self.smoothing == "kneser-ney":
-                taken = np.minimum(seen, self.discount)
-                probs = (seen - taken + taken.sum() * probs) / total
-            else:
-                probs = (seen + types * probs) / (total + types)
         out = np.zeros(self.alphabet.num_classes)
-        out[1:] = np.log(probs)
+        out[1:] = np.log(self._probs(context))
         return out
+
+    def _probs(self, context: str) -> np.ndarray:
+        """P(c | context) for every character: the estimate of `context` over that of its suffix."""
+        below = self._probs(context[1:]) if context else self._uniform
+        table = self.counts.get(context)
+        if not table:
+            return below
+        seen = np.zeros_like(below)
+        for char, count in table.items():
+            index = self.alphabet.chars.find(char)
+            if index >= 0:
+                seen[index] = count
+        total = sum(table.values())
+        if self.smoothing == "kneser-ney":
+            taken = np.minimum(seen, self.discount)
+            return (seen - taken + taken.sum() * below) / total
+        return (seen + len(table) * below) / (total + len(table))
 
     def is_word(self, word: str) -> bool:
         return word.lower().strip(".,;:!?\"'()") in self.lexicon
+
+    def is_prefix(self, text: str) -> bool:
+        """Whether some lexicon word starts with `text` (lower case)."""
+        if self._sorted_lexicon is None:
+            self._sorted_lexicon = sorted(self.lexicon)
+        i = bisect_left(self._sorted_lexicon, text)
+        return i < len(self._sorted_lexicon) and self._sorted_lexicon[i].startswith(text)
+
+    def states(self) -> tuple[ContextStates, WordStates]:
+        """The numbered contexts and word states, kept between calls (started afresh when large)."""
+        if self._states is None or max(len(self._states[0]), len(self._states[1])) > MAX_STATES:
+            self._states = (ContextStates(self), WordStates(self))
+        return self._states
 
     def to_bytes(self) -> bytes:
         data = {"alphabet": self.alphabet.chars, "order": self.order, "counts": self.counts,
                 "lexicon": sorted(self.lexicon), "smoothing": self.smoothing, "discount": self.discount}
         return gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0)
+
+
+class _Table:
+    """States numbered in order of first use, each with a row of next states per class (-1: not yet known)."""
+
+    def __init__(self, num_classes: int, chars: str):
+        self.chars, self._lock = chars, threading.Lock()
+        self._ids: dict[object, int] = {}
+        self._keys: list[object] = []
+        self._next = np.full((16, num_classes), -1, np.int32)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _intern(self, key: object) -> int:
+        """The state of `key`, new ones numbered and given their rows (`_added`)."""
+        state = self._ids.get(key)
+        if state is None:
+            state = len(self._keys)
+            if state == len(self._next):
+                self._next = np.concatenate([self._next, np.full_like(self._next, -1)])
+            self._added(key, state)
+            self._keys.append(key)
+            self._ids[key] = state
+        return state
+
+    def _added(self, key: object, state: int) -> None:
+        """Per-state data of a new state (subclasses)."""
+
+    def _after(self, key: object, char: str) -> object:
+        raise NotImplementedError
+
+    def advance(self, states: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """The state after each (state, class) pair."""
+        out = self._next[states, classes]
+        missing = (out < 0).nonzero()[0]
+        if len(missing):
+            with self._lock:
+                for i in missing.tolist():
+                    s, c = int(states[i]), int(classes[i])
+                    out[i] = self._next[s, c] = self._intern(self._after(self._keys[s], self.chars[c - 1]))
+        return out
+
+
+class ContextStates(_Table):
+    """The model's contexts (the last n-1 characters) as states; `rows[s]` is `log_probs` after state s."""
+
+    def __init__(self, model: LanguageModel):
+        super().__init__(model.alphabet.num_classes, model.alphabet.chars)
+        self._model, self._width = model, model.order - 1
+        self.rows = np.empty((16, model.alphabet.num_classes))
+
+    def start(self, text: str) -> int:
+        """The state after `text` (the start of a line if empty)."""
+        with self._lock:
+            return self._intern((BOUNDARY + text)[-self._width:] if self._width > 0 else "")
+
+    def _after(self, key: object, char: str) -> object:
+        return (str(key) + char)[-self._width:] if self._width > 0 else ""
+
+    def _added(self, key: object, state: int) -> None:
+        if state == len(self.rows):
+            self.rows = np.concatenate([self.rows, np.empty_like(self.rows)])
+        self.rows[state] = self._model._compute(str(key))
+
+
+# word states: (phase, lower-case core so far or None once no lexicon word starts with it)
+_LEAD, _CORE, _TRAIL, _OTHER = range(4)
+
+
+class WordStates(_Table):
+    """What the lexicon needs of the last word (the text after the last space): its core is
+    the word stripped of `PUNCTUATION` at both ends; the word is out of the lexicon (`oov[s]`)
+    when its core is alphabetic and, in lower case, not a lexicon word.
+
+    States: only punctuation yet; an alphabetic core so far (a node of the lexicon's prefix
+    trie, or a dead end), with or without trailing punctuation; anything else (never out of
+    the lexicon). A space starts the next word.
+    """
+
+    def __init__(self, model: LanguageModel):
+        super().__init__(model.alphabet.num_classes, model.alphabet.chars)
+        self._model = model
+        self.oov = np.zeros(16, bool)
+
+    def start(self, text: str) -> int:
+        """The state after `text`."""
+        key: object = (_LEAD, "")
+        for char in text.rsplit(" ", 1)[-1]:
+            key = self._after(key, char)
+        with self._lock:
+            return self._intern(key)
+
+    def _after(self, key: object, char: str) -> object:
+        phase, core = key  # type: ignore[misc]
+        if char == " ":
+            return (_LEAD, "")
+        if phase == _OTHER:
+            return key
+        if char in PUNCTUATION:
+            return key if phase == _LEAD else (_TRAIL, core)
+        if not char.isalpha() or phase == _TRAIL:
+            return (_OTHER, None)
+        if core is None:
+            return (_CORE, None)
+        longer = core + char.lower()
+        return (_CORE, longer if self._model.is_prefix(longer) else None)
+
+    def _added(self, key: object, state: int) -> None:
+        if state == len(self.oov):
+            self.oov = np.concatenate([self.oov, np.zeros_like(self.oov)])
+        phase, core = key  # type: ignore[misc]
+        self.oov[state] = bool(self._model.lexicon) and phase in (_CORE, _TRAIL) and core not in self._model.lexicon
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
