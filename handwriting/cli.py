@@ -14,7 +14,7 @@ from handwriting.errors import HandwritingError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "recognize", "eval", "explain", "app", "serve", "prepare", "train", "export", "finetune", "lm"]
+COMMANDS = ["info", "recognize", "eval", "explain", "app", "serve", "prepare", "train", "export", "finetune", "lm", "pdf", "annotate"]
 
 
 def build_parser() -> argparse.ArgumentParser:
