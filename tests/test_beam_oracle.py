@@ -1,0 +1,131 @@
+"""The beam search against the former decoder (tests/reference_decoder.py): same hypotheses
+on random and real log-probabilities; numbered LM contexts and lexicon word states against
+the string-based estimates they replace."""
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference_decoder as reference
+from handwriting.alphabet import Alphabet
+from handwriting.decode import Hypothesis, beam_search
+from handwriting.lm import build_language_model, load_language_model
+from handwriting.modelfile import default_model_path
+
+ALPHABET = Alphabet(" abcdehlnot.,'-")
+TEXT = ["the cat ate the hen.", "a hot dot, then tea", "don't ban the 'cad'", "co-ed toll hat"] * 10
+WORDS = [("the", 50.0), ("cat", 20.0), ("hen", 5.0), ("tea", 3.0), ("toll", 2.0), ("a", 40.0)]
+SHIPPED = default_model_path()
+FIXTURE_LINES = sorted((Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes").rglob("*.xml"))
+
+
+def _same(new: list[Hypothesis], old: list[Hypothesis]) -> None:
+    assert [(h.ids, h.frames) for h in new] == [(h.ids, h.frames) for h in old]
+    assert np.allclose([h.score for h in new], [h.score for h in old], rtol=0, atol=1e-9)
+
+
+def _random_log_probs(rng: np.random.Generator, frames: int, classes: int, peak: float) -> np.ndarray:
+    """Peaky CTC-like output: a blank-heavy frame most of the time, a character run now and then."""
+    logits = rng.normal(0.0, 1.0, (frames, classes))
+    logits[:, 0] += peak
+    starts = rng.random(frames) < 0.3
+    chars = rng.integers(1, classes, frames)
+    for t in np.flatnonzero(starts):
+        logits[t:t + rng.integers(1, 4), chars[t]] += peak + rng.normal(0, 1.5)
+    logits -= logits.max(axis=1, keepdims=True)
+    return (logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def small_lm():
+    return build_language_model(TEXT, ALPHABET, order=4, words=WORDS)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_same_hypotheses_as_the_former_decoder_on_random_log_probs(small_lm, seed):
+    rng = np.random.default_rng(seed)
+    lp = _random_log_probs(rng, int(rng.integers(1, 120)), ALPHABET.num_classes, float(rng.uniform(2, 8)))
+    width = int(rng.choice([1, 2, 6, 32]))
+    context = str(rng.choice(["", "the ", "a ca", "hen."]))
+    for lm in (None, small_lm):
+        _same(beam_search(lp, ALPHABET, width, lm, n_best=8, context=context),
+              reference.beam_search(lp, ALPHABET, width, lm, n_best=8, context=context))
+    # float64 input, a loose pruning threshold and other weights
+    lp64 = lp.astype(np.float64)
+    kwargs = dict(lm_weight=1.0, insertion_bonus=0.2, oov_penalty=2.5, prune=-12.0, n_best=3)
+    _same(beam_search(lp64, ALPHABET, 8, small_lm, **kwargs), reference.beam_search(lp64, ALPHABET, 8, small_lm, **kwargs))
+
+
+@pytest.mark.skipif(not SHIPPED.is_file() or not FIXTURE_LINES, reason="needs the shipped model and fixture lines")
+def test_same_hypotheses_as_the_former_decoder_on_real_lines():
+    from handwriting.formats import read_inks
+    from handwriting.preprocess import featurize
+    from handwriting.recognizer import Recognizer
+
+    recognizer = Recognizer(SHIPPED)
+    lines = [read_inks(path)[0] for path in FIXTURE_LINES]
+    inks = [line.prefix(max(1, line.num_points * q // 4)) for line in lines for q in (1, 2, 3, 4)]
+    inks.append(lines[0].concat(lines[1].translated(float(lines[0].points()[:, 0].max()) + 500, 0.0)))
+    log_probs = recognizer.run([featurize(ink, recognizer.model.preprocess) for ink in inks])[0]
+    assert recognizer.lm is not None
+    for lp in log_probs:
+        for width in (6, 32):
+            _same(beam_search(lp, recognizer.alphabet, width, recognizer.lm),
+                  reference.beam_search(lp, recognizer.alphabet, width, recognizer.lm))
+    _same(beam_search(log_probs[-1], recognizer.alphabet, 16, recognizer.lm, context="It was "),
+          reference.beam_search(log_probs[-1], recognizer.alphabet, 16, recognizer.lm, context="It was "))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=ALPHABET.chars + "Ab1\n", max_size=14), st.text(alphabet=ALPHABET.chars + "E2", max_size=10))
+def test_word_states_judge_words_as_the_lexicon_does(text, more):
+    lm = _lm_with_lexicon()
+    contexts, words = lm.states()
+    state = words.start(text)
+    for i, char in enumerate(more):
+        expected = reference._oov_cost(lm, text + more[:i], 1.0) == 1.0
+        assert bool(words.oov[state]) == expected, repr(text + more[:i])
+        if ALPHABET.covers(char):
+            state = int(words.advance(np.array([state]), np.array(ALPHABET.encode(char)))[0])
+        else:
+            state = words.start(text + more[:i + 1])
+
+
+def test_numbered_contexts_give_the_models_estimates(small_lm):
+    contexts, _ = small_lm.states()
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        text = "".join(rng.choice(list(ALPHABET.chars), int(rng.integers(0, 12))))
+        state = contexts.start(text[:3])
+        for char in text[3:]:
+            state = int(contexts.advance(np.array([state]), np.array(ALPHABET.encode(char)))[0])
+        assert np.array_equal(contexts.rows[state], reference.log_probs(small_lm, text))
+        assert np.array_equal(small_lm.log_probs(text), reference.log_probs(small_lm, text))
+
+
+def test_word_states_without_a_lexicon_never_cost():
+    lm = build_language_model(TEXT, ALPHABET, order=3)
+    _, words = lm.states()
+    assert not words.oov[words.start("zzz")] and not lm.lexicon
+
+
+@lru_cache(maxsize=1)
+def _lm_with_lexicon():
+    return build_language_model(TEXT, ALPHABET, order=3, words=WORDS + [("co-ed", 1.0), ("don't", 1.0)])
+
+
+@pytest.mark.skipif(not SHIPPED.with_suffix(".lm").is_file(), reason="needs the shipped LM")
+def test_long_input_decodes_in_one_pass():
+    """Thousands of frames spelling a text clearly (each character two frames, then a blank)."""
+    lm = load_language_model(SHIPPED.with_suffix(".lm"))
+    text = "It was the best of times, it was the worst of times. " * 40
+    ids = lm.alphabet.encode(text)
+    probs = np.full((3 * len(ids), lm.alphabet.num_classes), 0.1 / lm.alphabet.num_classes)
+    probs[np.arange(len(ids)) * 3, ids] = probs[np.arange(len(ids)) * 3 + 1, ids] = 0.9
+    probs[np.arange(len(ids)) * 3 + 2, 0] = 0.9
+    best = beam_search(np.log(probs / probs.sum(axis=1, keepdims=True)), lm.alphabet, 6, lm, n_best=1)[0]
+    assert lm.alphabet.decode(best.ids) == text and best.frames == tuple(range(0, 3 * len(ids), 3))
