@@ -23,19 +23,20 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
 
-from serve_support import fixture_inks, ink_json, start_server  # noqa: E402
+from serve_support import fixture_inks, ink_json  # noqa: E402
 from test_fuzz import mutate  # noqa: E402
 
 from handwriting.ink import Ink  # noqa: E402
 from handwriting.recognizer import Alternative, Recognizer  # noqa: E402
 from handwriting.serve.app import MAX_BODY_BYTES  # noqa: E402
+from handwriting.serve.launch import launch  # noqa: E402
 from handwriting.serve.results import dumps, recognition_json  # noqa: E402
 from handwriting.serve.schemas import Limits  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server():
-    server = start_server("--workers", "2")
+    server = launch("--workers", "2")
     yield server
     server.stop()
 
@@ -258,7 +259,7 @@ def test_static_pages(client):
 
 
 def test_token_and_time_limit(inks):
-    server = start_server("--workers", "1", "--token", "s3cret", "--timeout", "0.02")
+    server = launch("--workers", "1", "--token", "s3cret", "--timeout", "0.02")
     try:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             body = json.dumps({"ink": ink_json(inks[0].concat(inks[1]))}).encode()
@@ -282,8 +283,8 @@ def test_non_loopback_bind_needs_a_token():
 
 
 def test_sigterm_answers_requests_in_flight_and_ends_the_workers(inks):
-    server = start_server("--workers", "1")
-    workers = server.worker_pids()
+    server = launch("--workers", "1")
+    workers = server.child_pids()
     assert len(workers) >= 1
     body = json.dumps({"inks": [ink_json(inks[0]), ink_json(inks[1])] * 6}).encode()
     answers = []

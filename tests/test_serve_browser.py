@@ -27,9 +27,10 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.actions import interaction  # noqa: E402
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 from selenium.webdriver.common.actions.pointer_input import PointerInput  # noqa: E402
-from serve_support import fixture_inks, start_server  # noqa: E402
+from serve_support import fixture_inks  # noqa: E402
 
 from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.serve.launch import launch  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -38,7 +39,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @pytest.fixture(scope="module")
 def server():
-    server = start_server("--workers", "1")
+    server = launch("--workers", "1")
     yield server
     server.stop()
 

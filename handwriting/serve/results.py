@@ -43,8 +43,12 @@ def json_safe(value: object) -> object:
 
 
 def dumps(doc: object) -> bytes:
-    """Compact UTF-8 JSON of `doc`, made safe first."""
-    return json.dumps(json_safe(doc), ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON of `doc`; made safe first when it holds anything JSON lacks."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (ValueError, TypeError):  # a non-finite float, a numpy value, a dataclass...
+        text = json.dumps(json_safe(doc), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode()
 
 
 def character_json(char: CharSpan, index: int, stroke_starts: np.ndarray) -> dict:
