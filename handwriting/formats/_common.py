@@ -1,4 +1,4 @@
-"""Shared helpers for the format readers and writers: bounded file reading, safe XML parsing,
+"""Shared helpers for the format readers and writers: bounded file and text reading, safe XML parsing,
 number formatting."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from defusedxml import DefusedXmlException
 
 from handwriting.errors import InkFormatError
 
-__all__ = ["MAX_FILE_BYTES", "read_limited", "parse_xml", "local_name", "to_float", "format_number"]
+__all__ = ["MAX_FILE_BYTES", "read_limited", "read_text", "parse_xml", "local_name", "to_float", "format_number"]
 
 MAX_FILE_BYTES = 256 * 1024 * 1024
 
@@ -30,6 +30,15 @@ def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
         raise InkFormatError(p, None, "is a directory, not a file") from None
     except OSError as exc:
         raise InkFormatError(p, None, exc.strerror or str(exc)) from None
+
+
+def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of `path` (a byte-order mark dropped), or InkFormatError."""
+    data = read_limited(path, limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InkFormatError(path, None, f"not UTF-8 text (byte {exc.start})") from None
 
 
 def parse_xml(data: bytes, path: str | Path) -> Element:

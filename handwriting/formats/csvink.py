@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from handwriting.errors import InkFormatError
-from handwriting.formats._common import read_limited
+from handwriting.formats._common import read_text
 from handwriting.ink import Ink
 from handwriting.page import TIMED
 
@@ -75,11 +75,7 @@ def _columns(first: list[str], path: Path) -> tuple[dict[str, int], bool]:
 
 def read(path: str | Path) -> list[Ink]:
     path = Path(path)
-    data = read_limited(path, MAX_CSV_BYTES)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InkFormatError(path, None, f"not UTF-8 text (byte {exc.start})") from None
+    text = read_text(path, MAX_CSV_BYTES)
     if "\x00" in text:
         raise InkFormatError(path, None, "binary data, not CSV text")
     first_line = text.lstrip("\r\n").split("\n", 1)[0]

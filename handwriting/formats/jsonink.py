@@ -18,7 +18,7 @@ import numpy as np
 
 from handwriting.atomic import atomic_write
 from handwriting.errors import InkFormatError
-from handwriting.formats._common import format_number, read_limited
+from handwriting.formats._common import format_number, read_text
 from handwriting.ink import P, Ink
 
 __all__ = ["NAME", "SUFFIXES", "MAX_JSON_BYTES", "sniff", "read", "write", "dumps"]
@@ -102,11 +102,7 @@ def _ink(obj: object, path: Path, where: str) -> Ink:
 
 def read(path: str | Path) -> list[Ink]:
     path = Path(path)
-    data = read_limited(path, MAX_JSON_BYTES)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InkFormatError(path, None, f"not UTF-8 text (byte {exc.start})") from None
+    text = read_text(path, MAX_JSON_BYTES)
     return [_ink(obj, path, where) for where, obj in _documents(text, path)]
 
 
