@@ -1,7 +1,9 @@
 """The handwriting pad: a PyQt6 app around the `handwriting` library (Qt lives only here).
 
 Start it with `handwriting app`; `app.main.run` is the entry point. Model work is done
-by the library in a worker thread (`app.worker`); this package only draws and wires.
+by the library in a recognition process (`app.worker`, `app.worker_process`); the GUI
+process only draws and wires. A script that opens the window itself must guard its start
+with `if __name__ == "__main__":` (the process is started with multiprocessing's spawn).
 """
 
 __all__: list[str] = []

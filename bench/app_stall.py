@@ -41,7 +41,7 @@ TIMEOUT_S = 120.0
 def measure(ink_path: Path, speed: float) -> dict:
     """One round in this process: replay the ink on a fresh window and time the event loop."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt6.QtCore import QElapsedTimer, Qt, QTimer
+    from PyQt6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
 
@@ -67,10 +67,12 @@ def measure(ink_path: Path, speed: float) -> dict:
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    written = QEventLoop()
     replayer = window.replay(ink, speed)
+    replayer.finished.connect(written.quit)
+    QTimer.singleShot(int(TIMEOUT_S * 1e3), written.quit)
     timer.start()
-    while replayer.running and clock.elapsed() < TIMEOUT_S * 1e3:
-        app.processEvents()
+    written.exec()
     timer.stop()
     gaps = np.diff(ticks) * 1e3
     results, explanations = len(shown), len(explained)

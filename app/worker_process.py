@@ -1,0 +1,174 @@
+"""The recognition process: loads models, recognises and explains inks for one app window.
+
+`app.worker.RecognitionService` starts `serve` in a child process (multiprocessing, spawn)
+with two one-way pipes; Qt is never imported here. A reader thread puts every request
+into a mailbox that keeps only the newest of each kind, so the app never waits on a full
+pipe and an ink the pen has outrun is skipped, never served. The main thread serves the
+mailbox, most urgent first: a model, then a recognition, then an explanation. After a
+recognition, when no newer ink waits and explanations are wanted, it also explains it
+(cell states and saliency for the Graves panel). When the request pipe closes (the app
+ended, even if it was killed) the process exits at once.
+
+Requests are `(kind, n, value)`, numbered by the app:
+    ("model", n, (path, announce))   ("recognize", n, (seq, ink, final))
+    ("explain", n, (seq, char|None)) ("explaining", n, on)
+Replies:
+    ("loaded", name, path, announce)          ("model_failed", reason, announce)
+    ("recognized", Result)                    ("explained", seq, Explanation without its recognition)
+    ("failed", message)                       ("idle", n): every request up to n is served
+Results carry no hidden states (the app does not need them); explanations come without
+their recognition, which the app has already.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Callable
+
+from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM
+from handwriting.errors import HandwritingError
+from handwriting.explain import explain
+from handwriting.ink import Ink
+from handwriting.recognizer import Recognition, Recognizer
+
+__all__ = ["Result", "serve", "WORD_ALTERNATIVES"]
+
+WORD_ALTERNATIVES = 5  # readings offered per word of a final reading
+URGENCY = ("model", "recognize", "explain")
+
+
+@dataclass(frozen=True)
+class Result:
+    """A recognition of the ink submitted as `seq`, and how long the model took."""
+
+    seq: int
+    ink: Ink
+    recognition: Recognition
+    elapsed_ms: float
+
+
+class _Mailbox:
+    """The newest request of each kind: the reader thread puts, the serving thread takes."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._waiting: dict[str, object] = {}
+        self.explaining = True
+        self.received = 0  # number of the newest request put
+
+    def put(self, kind: str, n: int, value: object) -> None:
+        with self._ready:
+            self.received = n
+            if kind == "explaining":
+                self.explaining = bool(value)
+            else:
+                self._waiting[kind] = value
+            self._ready.notify()
+
+    def take(self, idle: Callable[[int], None]) -> tuple[str, object]:
+        """The most urgent request; when there is none, `idle(received)` is called, then it waits."""
+        with self._ready:
+            empty_at = None if self._waiting else self.received
+        if empty_at is not None:
+            idle(empty_at)
+        with self._ready:
+            self._ready.wait_for(lambda: self._waiting)
+            kind = next(k for k in URGENCY if k in self._waiting)
+            return kind, self._waiting.pop(kind)
+
+    def waiting(self, kind: str) -> bool:
+        with self._ready:
+            return kind in self._waiting
+
+
+class _Server:
+    """The serving loop: one recognizer, the last result (with hidden states, for explaining)."""
+
+    def __init__(self, mailbox: _Mailbox, send: Callable[[tuple], None]) -> None:
+        self.mailbox, self.send = mailbox, send
+        self.recognizer: Recognizer | None = None
+        self.last: Result | None = None
+
+    def run(self) -> None:
+        while True:
+            kind, value = self.mailbox.take(lambda n: self.send(("idle", n)))
+            if kind == "model":
+                self._load(*value)
+            elif kind == "recognize":
+                self._recognize(*value)
+            else:
+                self._explain(*value)
+
+    def _load(self, path: Path, announce: bool) -> None:
+        try:
+            recognizer = Recognizer(path, beam=DEFAULT_BEAM)
+        except HandwritingError as exc:
+            self.send(("model_failed", str(exc), announce))
+        except Exception as exc:  # a damaged model must never stop the process
+            self.send(("model_failed", f"{path}: {type(exc).__name__}: {exc}", announce))
+        else:
+            self.recognizer, self.last = recognizer, None
+            self.send(("loaded", recognizer.name, path, announce))
+
+    def _recognize(self, seq: int, ink: Ink, final: bool) -> None:
+        if self.recognizer is None:
+            return
+        start = time.perf_counter()
+        try:
+            live_beam = LIVE_BEAM if self.recognizer.lm is not None else 0  # greedy without an LM
+            recognition = self.recognizer.recognize(ink, beam=None if final else live_beam, with_hidden=True,
+                                                    word_alternatives=WORD_ALTERNATIVES if final else 0)
+        except Exception as exc:  # reported in the status bar; the next stroke tries again
+            self.send(("failed", f"recognition failed: {type(exc).__name__}: {exc}"))
+            return
+        self.last = Result(seq, ink, recognition, (time.perf_counter() - start) * 1e3)
+        self.send(("recognized", replace(self.last, recognition=replace(recognition, hidden=[]))))
+        if self.mailbox.explaining and not self.mailbox.waiting("recognize"):
+            self._explain(seq, None)
+
+    def _explain(self, seq: int, char: int | None) -> None:
+        last, recognizer = self.last, self.recognizer
+        if recognizer is None or last is None or last.seq != seq or not len(last.recognition.frames):
+            return
+        target = None
+        characters = last.recognition.characters
+        if char is not None and 0 <= char < len(characters) and recognizer.alphabet.covers(characters[char].char):
+            target = (characters[char].frame, recognizer.alphabet.encode(characters[char].char)[0])
+        try:
+            explanation = explain(recognizer, last.recognition, target, num_points=last.ink.num_points)
+        except Exception as exc:
+            self.send(("failed", f"explanation failed: {type(exc).__name__}: {exc}"))
+            return
+        self.send(("explained", seq, replace(explanation, recognition=None)))
+
+
+def _read(requests: Connection, mailbox: _Mailbox) -> None:
+    """Fill the mailbox until the app closes its end of the pipe (or dies); then end the process."""
+    try:
+        while True:
+            kind, n, value = requests.recv()
+            mailbox.put(kind, n, value)
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
+
+
+def serve(requests: Connection, replies: Connection) -> None:
+    """The process's main function: serve requests until the app goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the app's to handle
+
+    def send(message: tuple) -> None:
+        try:
+            replies.send(message)
+        except OSError:  # the app is gone
+            os._exit(0)
+
+    mailbox = _Mailbox()
+    threading.Thread(target=_read, args=(requests, mailbox), name="requests", daemon=True).start()
+    _Server(mailbox, send).run()
