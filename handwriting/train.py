@@ -121,9 +121,10 @@ def collate(items: list[tuple[torch.Tensor, torch.Tensor]]):
 
 def load_checkpoint(path: str | Path) -> dict:
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise HandwritingError(f"{path}: not a readable checkpoint ({exc})") from None
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HandwritingError(f"{path}: not a readable checkpoint ({first_line})") from None
 
 
 def load_base(path: str | Path) -> dict:
@@ -167,17 +168,38 @@ def evaluate_model(model: BiLSTMCTC, dataset: InkDataset, max_frames: int) -> Er
     return counts
 
 
-def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], list[Ink]]:
+@dataclass
+class CorpusPart:
+    """A run of training items from one data folder and its sampling weight."""
+
+    start: int
+    stop: int
+    weight: float = 1.0
+
+
+def epoch_indices(parts: list[CorpusPart], seed: int, epoch: int) -> np.ndarray:
+    """The training items of one epoch: a fresh sample of each part with weight < 1
+    (so that over the epochs every item is seen), whole repeats for weights >= 1."""
+    rng = np.random.default_rng([seed, epoch])
+    chosen = []
+    for part in parts:
+        items = np.arange(part.start, part.stop)
+        if part.weight < 1:
+            items = np.sort(rng.choice(items, round(len(items) * part.weight), replace=False))
+        chosen.append(np.tile(items, max(1, round(part.weight))))
+    return np.concatenate(chosen) if chosen else np.zeros(0, dtype=int)
+
+
+def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], list[Ink], list[CorpusPart]]:
     def usable(inks: list[Ink]) -> list[Ink]:
         return [i for i in inks if i.label and alphabet.covers(i.label) and i.num_points > 1]
 
-    train_inks, val_inks = [], []
+    train_inks: list[Ink] = []
+    val_inks: list[Ink] = []
+    parts = []
     for root in options.data:
-        weight = options.weights.get(Path(root).name, 1.0)
         part = usable(read_split(root, "train"))
-        if weight != 1.0:
-            rng = random.Random(options.seed)
-            part = rng.sample(part, min(len(part), round(len(part) * weight))) if weight < 1 else part * round(weight)
+        parts.append(CorpusPart(len(train_inks), len(train_inks) + len(part), options.weights.get(Path(root).name, 1.0)))
         train_inks += part
         val_part = usable(read_split(root, "val"))
         if options.max_val:  # per folder, so that every corpus is watched
@@ -185,7 +207,8 @@ def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], li
         val_inks += val_part
     if options.max_train:
         train_inks = random.Random(options.seed).sample(train_inks, min(options.max_train, len(train_inks)))
-    return train_inks, val_inks
+        parts = [CorpusPart(0, len(train_inks))]
+    return train_inks, val_inks, parts
 
 
 def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
@@ -216,12 +239,16 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     base = resumed or (load_base(options.init) if options.init else None)
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
     preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
-    train_inks, val_inks = inks if inks is not None else _load_inks(options, alphabet)
+    if inks is None:
+        train_inks, val_inks, parts = _load_inks(options, alphabet)
+    else:
+        (train_inks, val_inks), parts = inks, [CorpusPart(0, len(inks[0]))]
     if not train_inks:
         raise HandwritingError("no usable training inks in " + ", ".join(options.data))
     train_set = InkDataset(train_inks, alphabet, preprocess, options.augment, options.seed)
     if options.max_frames:  # curriculum: short items first (they leave the CTC blank plateau sooner)
         train_set.keep(train_set.lengths <= options.max_frames)
+        parts = [CorpusPart(0, len(train_set))]
     val_set = InkDataset(val_inks, alphabet, preprocess, False, options.seed)
 
     if base:
@@ -232,7 +259,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         model.feature_mean, model.feature_std = _feature_statistics(train_set)
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
     optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
-    state = {"epoch": 0, "step": 0, "lr": options.lr, "best_cer": math.inf, "stale": 0, "history": []}
+    state = {"epoch": 0, "step": 0, "epoch_batches": 0, "lr": options.lr, "best_cer": math.inf, "stale": 0, "history": []}
     if resumed:
         optimizer.load_state_dict(resumed["optimizer"])
         state.update(resumed["state"])
@@ -250,8 +277,10 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     out_of_time = False
     while state["epoch"] < options.epochs and not out_of_time:
         train_set.epoch = state["epoch"]
-        batches = bucketed_batches(train_set.lengths, options.batch_frames, random.Random(options.seed * 1000 + state["epoch"]))
-        batches = batches[rank::world][: len(batches) // world]
+        items = epoch_indices(parts, options.seed, state["epoch"])
+        batches = bucketed_batches(train_set.lengths[items], options.batch_frames, random.Random(options.seed * 1000 + state["epoch"]))
+        batches = [[int(items[i]) for i in batch] for batch in batches[rank::world][: len(batches) // world]]
+        batches = batches[state.get("epoch_batches", 0):]  # a resumed epoch goes on where its checkpoint was taken
         loader = torch.utils.data.DataLoader(
             train_set, batch_sampler=batches, collate_fn=collate, num_workers=options.workers,
         )
@@ -269,6 +298,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
             nn.utils.clip_grad_norm_(model.parameters(), options.clip)
             optimizer.step()
             state["step"] += 1
+            state["epoch_batches"] = state.get("epoch_batches", 0) + 1
             losses.append(loss.item())
             frames += int(input_lengths.sum())
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", fps=f"{frames / (time.monotonic() - tick):.0f}", lr=f"{lr:.1e}", refresh=False)
@@ -293,6 +323,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         }
         if not out_of_time:
             state["epoch"] += 1
+            state["epoch_batches"] = 0
             state["lr"] *= options.lr_decay
         state["history"].append(record)
         if cer < state["best_cer"]:
