@@ -19,7 +19,7 @@ import numpy as np
 from handwriting.formats import read_inks
 from handwriting.ink import X, Y, Ink
 
-__all__ = ["line_files", "load_lines", "sized_inks"]
+__all__ = ["line_files", "load_lines", "sized_inks", "long_ink"]
 
 
 @lru_cache(maxsize=None)
@@ -67,3 +67,12 @@ def sized_inks(lines: list[Ink], size: int, count: int) -> list[Ink]:
     """`count` inks of exactly `size` raw points, each starting at a different line."""
     stride = max(1, len(lines) // count)
     return [_joined(lines, k * stride, size) for k in range(count)]
+
+
+def long_ink(lines: list[Ink], strokes: int) -> Ink:
+    """One line of exactly `strokes` strokes: `lines` joined one after another (again and again if need be)."""
+    ink, step = lines[0], 1
+    while ink.num_strokes < strokes:
+        ink = _continued(ink, lines[step % len(lines)])
+        step += 1
+    return ink.prefix(int(np.searchsorted(ink.stroke_ids(), strokes)))
