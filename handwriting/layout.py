@@ -1,0 +1,358 @@
+"""Page layout by geometry: a page's strokes grouped into text lines by where they lie, not
+when they were written (y points down), and put in reading order.
+
+1. Marks: strokes small in both directions (dots, commas, accents) are set aside.
+2. Pieces: the other strokes that overlap or touch side by side on one level (middles
+   within their vertical spreads) are one piece: a word or a part of one.
+3. Line spacing: the median distance from a piece down to the nearest piece under it.
+4. Chains: every tall piece (an anchor) links to its cheapest neighbour to the right and
+   to the left on about the same level, a few piece heights away at most (cost: the gap
+   plus the vertical offset, heavily weighted); the chains follow a line even where it
+   rises or falls. A chain holding pieces one above the other (two lines joined by a
+   wrong link) loses one of its steepest links, the one whose removal leaves the fewest
+   such pairs.
+5. Lines: small pieces join the chain of the nearest anchor; chains that continue one
+   another on the same level, a line break apart at most, are one line (a line with a
+   wide gap in it); a narrow line off the level of its line (a tall capital, quotes, a
+   stray stroke) joins the line beside it.
+6. Marks join the nearest piece: side by side first, then above rather than below it (an
+   i-dot sits above its letter, a comma at the baseline).
+7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
+   margin note); blocks side by side are read left to right, else top to bottom; lines
+   top to bottom in a block; in a line, pieces by their left edge, the strokes of a piece
+   in writing order. A word added later to an earlier line, or a dot written at the end
+   of the page, is read in its place.
+
+Thresholds are relative to the page's own measures (stroke and piece heights, line
+spacing), so the scale of the coordinates does not matter. Time stamps are not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from handwriting.ink import Ink
+
+__all__ = ["TextLine", "WordGroup", "find_lines"]
+
+Box = tuple[float, float, float, float]
+
+MARK = 0.3  # marks are smaller than this many stroke heights in both directions
+TOUCH = 0.15  # strokes less than this many stroke heights apart side by side may be one piece
+SPREAD_FLOOR = 0.15  # a piece's vertical spread (standard deviation of y) is at least this many stroke heights
+ANCHOR = 0.4  # pieces at least this part of the typical piece height are chained into lines
+WORD_GAP = 3.0  # chained pieces are at most this many piece heights apart side by side
+LEVEL = 0.5  # neighbours in a line lie less than this many line spacings apart vertically
+LEVEL_COST = 40.0  # a vertical offset of one line spacing costs as much as this many piece heights of gap
+LINE_GAP = 2.5  # chains on one level less than this many line spacings (or 6 piece heights) apart are one line
+SMALL_LINE = 1.5  # a line narrower than this many piece heights may belong to the line beside it,
+NEAR_LEVEL = 0.75  # if that line spans most of its height or lies less than this many line spacings away
+SUSPECTS = 4  # links of a chain spanning two lines tried for removal, steepest first
+BELOW_COST = 3.0  # a mark below a piece costs this much more than one above it
+BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line spacings apart are one block
+WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
+
+
+@dataclass(frozen=True)
+class WordGroup:
+    """Strokes lying together in a line (a word as written), in reading order, and their box."""
+
+    strokes: tuple[int, ...]
+    bbox: Box
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A text line: its strokes in reading order (words left to right, each in writing order), box and words."""
+
+    strokes: tuple[int, ...]
+    bbox: Box
+    words: tuple[WordGroup, ...]
+
+
+def find_lines(ink: Ink) -> list[TextLine]:
+    """The text lines of `ink` in reading order (none for an empty ink)."""
+    if ink.is_empty:
+        return []
+    geometry = _Strokes.of(ink)
+    height = _median_height(geometry.box[:, 3] - geometry.box[:, 1], geometry.length)
+    size = geometry.box[:, 2:] - geometry.box[:, :2]
+    body = np.flatnonzero(size.max(axis=1) >= MARK * height)
+    if len(body) == 0:  # only marks: they are the writing
+        body = np.arange(ink.num_strokes)
+    piece_of = np.full(ink.num_strokes, -1)
+    piece_of[body] = _pieces(geometry, body, height)
+    n_pieces = int(piece_of.max()) + 1
+    box, mid, spread = geometry.pooled(piece_of[body], n_pieces, body)
+    spread = np.maximum(spread, SPREAD_FLOOR * height)
+    tall = box[:, 3] - box[:, 1]
+    unit = _median_height(tall, np.bincount(piece_of[body], geometry.length[body], n_pieces))
+    anchors = np.flatnonzero(tall >= ANCHOR * unit)
+    stacked = _stacked_pairs(box[anchors], mid[anchors], unit)
+    spacing = _line_spacing(stacked, mid[anchors], len(anchors), unit)
+    chain = np.full(n_pieces, -1)
+    chain[anchors] = _chains(box[anchors], mid[anchors], stacked, unit, spacing)
+    others = np.flatnonzero(chain < 0)
+    if len(others):
+        chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
+    line_of_piece = _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
+    marks = np.flatnonzero(piece_of < 0)
+    if len(marks):
+        piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
+    return _ordered(geometry, piece_of, line_of_piece, box, height, spacing)
+
+
+@dataclass(frozen=True)
+class _Strokes:
+    """Per-stroke geometry: box, mean and sum of squares of y, point count, ink length."""
+
+    box: np.ndarray  # (n, 4) xmin, ymin, xmax, ymax
+    mid: np.ndarray
+    sq: np.ndarray
+    count: np.ndarray
+    length: np.ndarray
+
+    @classmethod
+    def of(cls, ink: Ink) -> "_Strokes":
+        points = ink.points()
+        counts = np.array([len(s) for s in ink.strokes])
+        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        x, y = points[:, 0], points[:, 1]
+        box = np.column_stack([np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
+                               np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts)])
+        step = np.r_[np.hypot(np.diff(x), np.diff(y)), 0.0]
+        step[starts[1:] - 1] = 0.0  # no ink between strokes
+        return cls(box, np.add.reduceat(y, starts) / counts, np.add.reduceat(y * y, starts), counts,
+                   np.add.reduceat(step, starts))
+
+    def pooled(self, labels: np.ndarray, n: int, members: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Box, mean y and standard deviation of y of `n` groups of the strokes `members`, labelled `labels`."""
+        count = np.bincount(labels, self.count[members], n)
+        mid = np.bincount(labels, self.mid[members] * self.count[members], n) / count
+        spread = np.sqrt(np.maximum(np.bincount(labels, self.sq[members], n) / count - mid ** 2, 0.0))
+        return _group_boxes(self.box[members], labels, n), mid, spread
+
+
+def _group_boxes(boxes: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """The box around the `boxes` of each of `n` labels."""
+    out = np.empty((n, 4))
+    out[:, :2], out[:, 2:] = np.inf, -np.inf
+    np.minimum.at(out[:, :2], labels, boxes[:, :2])
+    np.maximum.at(out[:, 2:], labels, boxes[:, 2:])
+    return out
+
+
+def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
+    """The length-weighted median of `heights`; positive."""
+    order = np.argsort(heights)
+    cumulative = np.cumsum(lengths[order] + 1e-9)
+    value = float(heights[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return value if value > 0 else float(max(heights.max(), 1.0))
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label of each of `n` nodes joined by the edges (a, b)."""
+    order = np.argsort(a, kind="stable")
+    indptr = np.searchsorted(a[order], np.arange(n + 1)).astype(np.int32)  # the graph built as CSR directly: fastest
+    graph = csr_matrix((np.ones(len(a)), b[order].astype(np.int32), indptr), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _level_pairs(mid: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i < j) whose middles are less than `reach` apart vertically."""
+    if len(mid) < 2:
+        return np.zeros(0, int), np.zeros(0, int)
+    pairs = cKDTree(mid[:, None]).query_pairs(reach, output_type="ndarray")
+    return pairs[:, 0], pairs[:, 1]
+
+
+def _gap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Horizontal gap between boxes a and b (negative where they overlap)."""
+    return np.maximum(box[a, 0], box[b, 0]) - np.minimum(box[a, 2], box[b, 2])
+
+
+def _pieces(geometry: _Strokes, body: np.ndarray, height: float) -> np.ndarray:
+    """Piece label of each body stroke: strokes touching side by side on one level."""
+    box, mid = geometry.box[body], geometry.mid[body]
+    spread = np.sqrt(np.maximum(geometry.sq[body] / geometry.count[body] - mid ** 2, 0.0))
+    spread = np.maximum(spread, SPREAD_FLOOR * height)
+    a, b = _level_pairs(mid, 2 * float(spread.max()))
+    keep = (np.abs(mid[a] - mid[b]) < spread[a] + spread[b]) & (_gap(box, a, b) < TOUCH * height)
+    return _components(len(body), a[keep], b[keep])
+
+
+def _stacked_pairs(box: np.ndarray, mid: np.ndarray, unit: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (upper, lower) of pieces that overlap side by side, more than half a piece height apart vertically."""
+    a, b = _level_pairs(mid, 8 * unit)
+    keep = (_gap(box, a, b) < 0) & (np.abs(mid[a] - mid[b]) > unit / 2)
+    a, b = a[keep], b[keep]
+    up = mid[a] < mid[b]
+    return np.where(up, a, b), np.where(up, b, a)
+
+
+def _line_spacing(stacked: tuple[np.ndarray, np.ndarray], mid: np.ndarray, n: int, unit: float) -> float:
+    """The median distance from a piece down to the nearest piece under it (three piece
+    heights when nothing lies under anything)."""
+    upper, lower = stacked
+    if not len(upper):
+        return 3 * unit
+    down = np.full(n, np.inf)
+    np.minimum.at(down, upper, mid[lower] - mid[upper])
+    return max(float(np.median(down[np.isfinite(down)])), unit)
+
+
+def _chains(box: np.ndarray, mid: np.ndarray, stacked: tuple[np.ndarray, np.ndarray], unit: float,
+            spacing: float) -> np.ndarray:
+    """Chain label of each piece: pieces linked to their cheapest neighbours on a level."""
+    a, b = _level_pairs(mid, LEVEL * spacing)
+    a, b = np.r_[a, b], np.r_[b, a]  # both directions: a looks right to b
+    gap = box[b, 0] - box[a, 2]
+    ok = (box[b, 0] > box[a, 0]) & (gap < WORD_GAP * unit)
+    a, b = a[ok], b[ok]
+    cost = np.maximum(gap[ok], 0.0) / unit + LEVEL_COST * np.abs(mid[a] - mid[b]) / spacing
+    links = np.union1d(_cheapest(a, cost), _cheapest(b, cost))  # each piece's best right and best left neighbour
+    upper, lower = stacked
+    far = np.abs(mid[upper] - mid[lower]) > LEVEL * spacing
+    return _untangled(len(mid), a[links], b[links], np.abs(mid[a[links]] - mid[b[links]]), upper[far], lower[far])
+
+
+def _cheapest(owner: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Index of the cheapest entry of every owner."""
+    order = np.lexsort((cost, owner))
+    return order[np.concatenate([[True], owner[order][1:] != owner[order][:-1]])]
+
+
+def _untangled(n: int, a: np.ndarray, b: np.ndarray, offset: np.ndarray, upper: np.ndarray, lower: np.ndarray
+               ) -> np.ndarray:
+    """Components of the links (a, b) such that no pair (upper, lower) lies in one: each chain
+    holding such a pair loses one of its SUSPECTS steepest links (vertical `offset`), the
+    one whose removal leaves the fewest pairs together, until none is left."""
+    keep = np.ones(len(a), bool)
+    chain = _components(n, a, b)
+    while True:
+        tangled = np.unique(chain[upper][chain[upper] == chain[lower]])
+        if not len(tangled):
+            return chain
+        suspects = {}
+        for c in tangled:
+            inside = np.flatnonzero(keep & (chain[a] == c))
+            suspects[c] = inside[np.argsort(-offset[inside])[:SUSPECTS]]
+        base = keep.copy()
+        base[np.concatenate(list(suspects.values()))] = False
+        part = _components(n, a[base], b[base])  # the chains without their suspects, in pieces
+        for c, links in suspects.items():
+            pairs = chain[upper] == c
+            scores = [_together(part, a[links[links != cut]], b[links[links != cut]], upper[pairs], lower[pairs])
+                      for cut in links]
+            keep[links[int(np.argmin(scores))]] = False
+        chain = _components(n, a[keep], b[keep])
+
+
+def _together(part: np.ndarray, a: np.ndarray, b: np.ndarray, upper: np.ndarray, lower: np.ndarray) -> int:
+    """How many pairs (upper, lower) share a component once the components `part` are joined by the few links (a, b)."""
+    up, low = part[upper], part[lower]
+    ends = list(zip(part[a].tolist(), part[b].tolist()))
+    for k, (x, y) in enumerate(ends):
+        if x != y:  # label x becomes y everywhere
+            up[up == x], low[low == x] = y, y
+            ends[k + 1:] = [(y if p == x else p, y if q == x else q) for p, q in ends[k + 1:]]
+    return int(np.count_nonzero(up == low))
+
+
+def _same_level(chain: np.ndarray, anchors: np.ndarray, box: np.ndarray, mid: np.ndarray, unit: float,
+                spacing: float) -> np.ndarray:
+    """Chains that continue one another on the same level (their end anchors less than LEVEL
+    line spacings apart vertically), less than a line gap apart side by side, become one line."""
+    n = int(chain.max()) + 1
+    order = anchors[np.lexsort((box[anchors, 0], chain[anchors]))]
+    first = order[np.r_[True, chain[order][1:] != chain[order][:-1]]]  # leftmost anchor of each chain
+    order = anchors[np.lexsort((box[anchors, 2], chain[anchors]))]
+    last = order[np.r_[chain[order][1:] != chain[order][:-1], True]]  # rightmost anchor of each chain
+    extent = _group_boxes(box, chain, n)
+    a, b = (index.ravel() for index in np.meshgrid(last, first, indexing="ij"))  # right ends against left ends
+    gap = extent[chain[b], 0] - extent[chain[a], 2]
+    join = ((chain[a] != chain[b]) & (gap > -unit) & (gap < max(LINE_GAP * spacing, 6 * unit))
+            & (np.abs(mid[a] - mid[b]) < LEVEL * spacing))
+    return _components(n, chain[a[join]], chain[b[join]])[chain]
+
+
+def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np.ndarray, unit: float,
+                  spacing: float) -> np.ndarray:
+    """A narrow line joins the line beside it holding the nearest piece, if that line spans
+    most of its height or that piece lies less than NEAR_LEVEL line spacings away."""
+    n = int(line.max()) + 1
+    extent = _group_boxes(box, line, n)
+    for small in np.flatnonzero(extent[:, 2] - extent[:, 0] < SMALL_LINE * unit):
+        others = np.arange(n) != small
+        beside = others & (_gap(extent, np.full(n, small), np.arange(n)) < WORD_GAP * unit)
+        if not beside.any():
+            continue
+        pieces, candidates = np.flatnonzero(line == small), np.flatnonzero(beside[line])
+        nearest = candidates[_nearest(box[pieces], mid[pieces], box[candidates], mid[candidates], spread[candidates])]
+        target = line[nearest[0]]
+        overlap = min(extent[target, 3], extent[small, 3]) - max(extent[target, 1], extent[small, 1])
+        if overlap > (extent[small, 3] - extent[small, 1]) / 2 or np.abs(mid[pieces] - mid[nearest]).min() < NEAR_LEVEL * spacing:
+            line[line == small] = target
+            extent[target] = np.r_[np.minimum(extent[target, :2], extent[small, :2]), np.maximum(extent[target, 2:], extent[small, 2:])]
+    return np.unique(line, return_inverse=True)[1]
+
+
+def _nearest(box: np.ndarray, mid: np.ndarray, to_box: np.ndarray, to_mid: np.ndarray, to_spread: np.ndarray) -> np.ndarray:
+    """For each box (middle `mid`), the nearest of the `to` pieces: side by side first, then
+    above rather than below it."""
+    dx = np.maximum(np.maximum(to_box[None, :, 0] - box[:, 2:3], box[:, 0:1] - to_box[None, :, 2]), 0.0)
+    above = np.maximum(to_mid[None, :] - to_spread[None, :] - mid[:, None], 0.0)
+    below = np.maximum(mid[:, None] - to_mid[None, :] - to_spread[None, :], 0.0)
+    return np.argmin(dx + above + BELOW_COST * below, axis=1)
+
+
+def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray, box: np.ndarray,
+             height: float, spacing: float) -> list[TextLine]:
+    """Lines in reading order, each with its words and strokes in reading order."""
+    line_of_stroke = line_of_piece[piece_of]
+    n_lines = int(line_of_piece.max()) + 1
+    everything = np.arange(len(piece_of))
+    lbox, lmid, _ = geometry.pooled(line_of_stroke, n_lines, everything)
+    rank = np.empty(n_lines, int)
+    rank[_reading_order(lbox, lmid, spacing)] = np.arange(n_lines)
+    order = np.lexsort((everything, piece_of, box[piece_of, 0], rank[line_of_stroke]))  # line, piece's left edge, piece, writing order
+    line_sorted = rank[line_of_stroke[order]]
+    starts = np.flatnonzero(np.concatenate([[True], line_sorted[1:] != line_sorted[:-1]]))
+    lines = []
+    for start, end in zip(starts.tolist(), starts[1:].tolist() + [len(order)]):
+        strokes = order[start:end]
+        left, right = box[piece_of[strokes], 0], box[piece_of[strokes], 2]
+        breaks = np.flatnonzero(left[1:] - np.maximum.accumulate(right)[:-1] > WORD_BREAK * height) + 1
+        word_starts = np.concatenate([[0], breaks])
+        boxes = geometry.box[strokes]
+        word_boxes = np.column_stack([np.minimum.reduceat(boxes[:, :2], word_starts), np.maximum.reduceat(boxes[:, 2:], word_starts)])
+        ids = strokes.tolist()
+        bounds = word_starts.tolist() + [len(ids)]
+        words = tuple(WordGroup(tuple(ids[i:j]), tuple(b)) for i, j, b in zip(bounds, bounds[1:], word_boxes.tolist()))
+        lines.append(TextLine(tuple(ids), tuple(lbox[line_of_stroke[ids[0]]].tolist()), words))
+    return lines
+
+
+def _reading_order(lbox: np.ndarray, lmid: np.ndarray, spacing: float) -> list[int]:
+    """Line indices in reading order: blocks (lines overlapping side by side, less than
+    BLOCK_GAP line spacings apart) side by side left to right, else top to bottom; lines
+    top to bottom in a block."""
+    n = len(lmid)
+    a, b = np.triu_indices(n, 1)
+    stacked = (_gap(lbox, a, b) < 0) & (np.abs(lmid[a] - lmid[b]) < BLOCK_GAP * spacing)
+    block = _components(n, a[stacked], b[stacked])
+    bbox = _group_boxes(lbox, block, int(block.max()) + 1)
+    left = list(range(len(bbox)))
+    ordered = []
+    while left:
+        top = min(left, key=lambda k: bbox[k, 1])
+        beside = [k for k in left if bbox[k, 2] <= bbox[top, 0] and bbox[k, 1] < bbox[top, 3] and bbox[k, 3] > bbox[top, 1]]
+        pick = min(beside, key=lambda k: bbox[k, 0]) if beside else top
+        left.remove(pick)
+        ordered += sorted(np.flatnonzero(block == pick).tolist(), key=lambda k: lmid[k])
+    return ordered
