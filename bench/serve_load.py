@@ -125,13 +125,10 @@ def main(argv: list[str] | None = None) -> int:
               "lines": len(lines), "points_per_line": round(float(np.mean([i.num_points for i in lines])), 1),
               "runs": []}
     for name, options in configs.items():
-        service = launch("--workers", str(args.workers), *options.split())
-        try:
+        with launch("--workers", str(args.workers), *options.split()) as service:
             memory_before = service_memory(service)
             result = run_load(service, bodies, labels, args.clients, args.requests, args.max_seconds)
             memory_after = service_memory(service)
-        finally:
-            service.stop()
         run = {"config": name, "options": options, **result, "memory_before": memory_before,
                "memory_after": memory_after}
         report["runs"].append(run)

@@ -36,9 +36,8 @@ from handwriting.serve.schemas import Limits  # noqa: E402
 
 @pytest.fixture(scope="module")
 def server():
-    server = launch("--workers", "2")
-    yield server
-    server.stop()
+    with launch("--workers", "2") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -259,8 +258,7 @@ def test_static_pages(client):
 
 
 def test_token_and_time_limit(inks):
-    server = launch("--workers", "1", "--token", "s3cret", "--timeout", "0.02")
-    try:
+    with launch("--workers", "1", "--token", "s3cret", "--timeout", "0.02") as server:
         with httpx.Client(base_url=server.url, timeout=60) as client:
             body = json.dumps({"ink": ink_json(inks[0].concat(inks[1]))}).encode()
             assert client.get("/v1/health").status_code == 200
@@ -271,8 +269,6 @@ def test_token_and_time_limit(inks):
             assert client.get("/v1/models", headers=auth).status_code == 200
             slow = client.post("/v1/recognize", content=body, headers=auth)
             assert slow.status_code == 504 and "0.02 s limit" in slow.json()["error"]
-    finally:
-        server.stop()
 
 
 def test_non_loopback_bind_needs_a_token():

@@ -39,9 +39,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @pytest.fixture(scope="module")
 def server():
-    server = launch("--workers", "1")
-    yield server
-    server.stop()
+    with launch("--workers", "1") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """A `handwriting serve` in a subprocess, started and ready: for scripts, benchmarks and tests.
 
-    service = launch("--workers", "2")      # port 0: a free loopback port
-    service.url                            # "http://127.0.0.1:PORT/"
-    service.stop()                         # SIGTERM: requests in flight are answered first
+    with launch("--workers", "2") as service:   # port 0: a free loopback port
+        service.url                             # "http://127.0.0.1:PORT/"
+    # on leaving: service.stop(), SIGTERM (requests in flight are answered first)
 """
 
 from __future__ import annotations
@@ -31,6 +31,12 @@ class Service:
     url: str
     process: subprocess.Popen
     output: list[str] = field(default_factory=list)  # its stdout and stderr lines so far
+
+    def __enter__(self) -> "Service":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM, then wait for the exit; returns the exit code."""

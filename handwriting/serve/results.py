@@ -62,13 +62,10 @@ def character_json(char: CharSpan, index: int, stroke_starts: np.ndarray) -> dic
 
 
 def recognition_json(recognition: Recognition, ink: Ink, alternatives: int) -> dict:
-    """Text, up to `alternatives` alternatives with scores, lines (when the recognizer gives
-    them), words, characters and the recognizer's timings."""
+    """`Recognition.to_dict` (text, alternatives with scores, words, and lines where the
+    recognizer has them) cut to `alternatives`, with characters and the recognizer's timings."""
     doc = recognition.to_dict()
     doc["alternatives"] = doc["alternatives"][:alternatives]
-    lines = getattr(recognition, "lines", None)
-    if lines is not None:
-        doc["lines"] = lines
     stroke_starts = np.concatenate([[0], np.cumsum([len(s) for s in ink.strokes])[:-1]])
     doc["characters"] = [character_json(c, k, stroke_starts) for k, c in enumerate(recognition.characters)]
     doc["timings_ms"] = {k: round(v, 2) for k, v in recognition.timings_ms.items()}

@@ -17,6 +17,7 @@ from multiprocessing.sharedctypes import Synchronized
 
 from handwriting.decode import DEFAULT_BEAM, Hypothesis
 from handwriting.errors import HandwritingError
+from handwriting.ink import Ink
 from handwriting.recognizer import Recognizer
 from handwriting.serve.google import LANGUAGES, google_answer, google_error, parse_google
 from handwriting.serve.results import dumps, recognition_json
@@ -26,6 +27,7 @@ __all__ = ["ContextRecognizer", "init", "handle", "describe", "KINDS"]
 
 KINDS = ("recognize", "explain", "google")
 PARENT_CHECK_S = 1.0
+WARM_UP = Ink.from_strokes([[[0, 0], [10, 20], [20, 0], [30, 20], [40, 0]]])
 
 
 class ContextRecognizer(Recognizer):
@@ -53,6 +55,7 @@ def init(model: str | None, options: dict, limits: Limits, loaded: Synchronized)
     _limits = limits
     try:
         _recognizer = ContextRecognizer(model, alternatives=MAX_ALTERNATIVES, **options)
+        _recognizer.recognize(WARM_UP)  # the first reading pays for lazy set-up: not a client's
     except HandwritingError as exc:  # reported by `describe`, as text: these exceptions do not pickle
         _failure = str(exc)
     with loaded.get_lock():
