@@ -36,7 +36,7 @@ __all__ = ["LanguageModel", "ContextStates", "WordStates", "build_language_model
 
 BOUNDARY = "\n"  # marks the start of a text in contexts
 PUNCTUATION = ".,;:!?\"'()-"  # stripped from both ends of a word before the lexicon is asked
-MAX_STATES = 1 << 15  # numbered states kept before the tables start afresh (~35 MiB with 89 classes)
+MAX_STATES = 1 << 14  # numbered states kept before the tables start afresh (at most ~35 MiB with 89 classes)
 
 
 SMOOTHING = ("kneser-ney", "witten-bell")
