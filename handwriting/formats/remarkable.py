@@ -59,7 +59,8 @@ def read(path: str | Path) -> list[Ink]:
     except ImportError:
         raise InkFormatError(path, None, _INSTALL) from None
     logger = logging.getLogger("rmscene")
-    level, logger.level = logger.level, logging.CRITICAL  # damaged blocks are reported below instead
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)  # damaged blocks are reported below instead
     try:
         blocks = list(scene_stream.read_blocks(io.BytesIO(data)))
         bad = next((b for b in blocks if isinstance(b, scene_stream.UnreadableBlock)
@@ -71,10 +72,12 @@ def read(path: str | Path) -> list[Ink]:
         lines = list(_visible_lines(tree.root, scene_items))
     except InkFormatError:
         raise
+    except EOFError:
+        raise InkFormatError(path, None, "damaged reMarkable file: cut short") from None
     except Exception as exc:  # rmscene reports damage with many exception types
         raise InkFormatError(path, None, f"damaged reMarkable file ({type(exc).__name__}: {str(exc)[:200]})") from None
     finally:
-        logger.level = level
+        logger.setLevel(level)
     return [_ink(lines, path)]
 
 
