@@ -23,9 +23,8 @@ from handwriting.serve.google import LANGUAGES, google_answer, google_error, par
 from handwriting.serve.results import dumps, recognition_json
 from handwriting.serve.schemas import MAX_ALTERNATIVES, MODES, Limits, RequestError, parse_explain, parse_recognize
 
-__all__ = ["ContextRecognizer", "init", "handle", "describe", "KINDS"]
+__all__ = ["ContextRecognizer", "init", "handle", "describe"]
 
-KINDS = ("recognize", "explain", "google")
 PARENT_CHECK_S = 1.0
 WARM_UP = Ink.from_strokes([[[0, 0], [10, 20], [20, 0], [30, 20], [40, 0]]])
 
@@ -97,7 +96,8 @@ def _loaded() -> ContextRecognizer:
 
 
 def handle(kind: str, body: bytes, submitted: float) -> tuple[int, bytes]:
-    """(HTTP status, JSON bytes) for a request `body` of `kind`, submitted at `submitted` (monotonic)."""
+    """(HTTP status, JSON bytes) for a request `body` of `kind` ("recognize", "explain" or "google"),
+    submitted at `submitted` (monotonic clock)."""
     start = time.monotonic()
     rec = _loaded()
     try:
