@@ -133,9 +133,14 @@ class Canvas(QWidget):
         stroke = np.array(self._live, dtype=np.float64)
         self._live = None
         self._history.add(stroke)
+        origin = QPointF(self._origin)
         if self.follow_pen:
             self._follow(float(stroke[:, 0].max()))
-        self._invalidate()
+        if self._cache is not None and self._values is None and not self._highlight and self._origin == origin:
+            self._add_to_cache(stroke)  # the common case while writing: no full repaint
+        else:
+            self._values = None  # they were for the ink without this stroke
+            self._invalidate()
         self.inkChanged.emit(STROKE)
         self.historyChanged.emit()
 
@@ -319,6 +324,16 @@ class Canvas(QWidget):
             return
         widths = PEN_WIDTH * (0.4 + 1.2 * np.nan_to_num(pressure, nan=0.5)) + extra if has_pressure else None
         paint_segments(painter, pts, pen, values, widths)
+
+    def _add_to_cache(self, stroke: np.ndarray) -> None:
+        """Paint a new stroke onto the cached layer and repaint only where it lies."""
+        painter = QPainter(self._cache)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_stroke(painter, stroke, INK, None)
+        painter.end()
+        corners = [self.to_widget(x, y) for x, y in (stroke[:, :2].min(axis=0), stroke[:, :2].max(axis=0))]
+        pad = PEN_WIDTH * 2 + 2
+        self.update(QRectF(*corners).normalized().adjusted(-pad, -pad, pad, pad).toAlignedRect())
 
     # -- helpers ------------------------------------------------------------------------------------------
     def _elapsed(self) -> float:

@@ -1,38 +1,52 @@
 """The Graves view as a pure painting function: four rows on one time axis of frames.
 
 1. output: each recognised character at its emission frame, over the network's
-   non-blank probability per frame;
+   non-blank probability per frame (the characters on one line, pushed apart where
+   they would overlap and joined to their frames by a thin line; space marks are
+   left out, then every other character, when they cannot all fit);
 2. cells: a heatmap of chosen LSTM memory cells (blue negative, red positive, each
-   row scaled by its own largest |c|);
+   row scaled by its own largest |c|; the colour scale on the right), labelled
+   with their names (every k-th one when the rows are too thin for all);
 3. writing: the frames' positions, the ink as the network reads it, coloured by
    saliency, with a thin line from each emission frame to where it was written;
 4. saliency: d log p(target) / d dx and d dy per frame (the sequential Jacobian).
 
 `build_view` turns a Recognition (and, when ready, its Explanation) into a `GravesView`;
 `paint_graves` draws one into any QPainter rectangle and returns its `Layout` (for
-mapping the mouse to frames); `render_graves` paints offscreen into a QImage, which is
-how `handwriting explain` makes its PNG.
+mapping the mouse to frames and cells); `paint_cursor` marks a frame over it;
+`render_graves` paints offscreen into a QImage, which is how `handwriting explain`
+makes its PNG. Lines wider than a pixel that zigzag, and antialiased staircases, cost
+Qt's rasterizer tens of milliseconds, so curves are one pixel wide and the
+probability staircase is filled without antialiasing.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
 
 from app.colors import ACCENT, INK, MUTED, diverging, matrix_image
+from app.labels import fit_labels
 from app.segments import paint_segments
 from handwriting.alphabet import BLANK
 from handwriting.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
 from handwriting.recognizer import Recognition
 
-__all__ = ["GravesView", "Layout", "build_view", "layout", "paint_graves", "render_graves", "ROWS", "EMPTY_HINT"]
+__all__ = ["GravesView", "Layout", "build_view", "layout", "minimum_height", "paint_graves", "paint_cursor",
+           "render_graves", "ROWS", "EMPTY_HINT"]
 
 ROWS = ("output", "cells", "writing", "saliency")
 EMPTY_HINT = "write something: the network's view of it appears here"
 _HEIGHTS = {"output": 0.2, "cells": 0.38, "writing": 0.24, "saliency": 0.18}
+MIN_HEIGHTS = {"output": 34.0, "cells": 40.0, "writing": 36.0, "saliency": 34.0}  # the cells row gives way first
 LABEL_WIDTH, CELL_LABEL_WIDTH, AXIS_HEIGHT, GAP, PAD = 136.0, 50.0, 16.0, 5.0, 6.0
+LEGEND_WIDTH = 56.0  # right of the rows: the cells' colour scale and its labels
+TEXT_PX = 11  # titles, cell labels, legends and the axis
+CELL_LABEL_PITCH = 13.0  # the height a cell label needs; thinner rows are labelled every k-th
 ARROWS = ("\u2192", "\u2190")  # forward, backward
 X_COLOUR, Y_COLOUR = QColor(214, 60, 40), QColor(40, 100, 200)
 BACKGROUND = QColor(255, 255, 255)
@@ -96,6 +110,13 @@ class Layout:
     num_frames: int
     bounds: QRectF  # the whole painted rectangle, label column included
 
+    def cell_at(self, pos: QPointF, count: int) -> int | None:
+        """Which of `count` cell rows is at `pos` (None outside the cells row)."""
+        row = self.rows["cells"]
+        if count <= 0 or not row.contains(pos):
+            return None
+        return int(min((pos.y() - row.top()) / row.height() * count, count - 1))
+
     @property
     def left(self) -> float:
         return self.rows["output"].left()
@@ -116,15 +137,26 @@ class Layout:
         return next((name for name, rect in self.rows.items() if rect.contains(pos)), None)
 
 
+def _fixed_height() -> float:
+    return 2 * PAD + AXIS_HEIGHT + GAP * (len(ROWS) - 1)
+
+
+def minimum_height() -> float:
+    """The height below which the rows would overflow their rectangle."""
+    return _fixed_height() + sum(MIN_HEIGHTS.values())
+
+
 def layout(rect: QRectF, num_frames: int) -> Layout:
+    """Rows sized by their shares of the height, none below its minimum (the cells row gives way)."""
     left, top = rect.left() + LABEL_WIDTH, rect.top() + PAD
-    width = max(rect.width() - LABEL_WIDTH - PAD, 10.0)
-    usable = max(rect.height() - 2 * PAD - AXIS_HEIGHT - GAP * (len(ROWS) - 1), 40.0)
+    width = max(rect.width() - LABEL_WIDTH - LEGEND_WIDTH, 10.0)
+    usable = rect.height() - _fixed_height()
+    heights = {name: max(MIN_HEIGHTS[name], usable * _HEIGHTS[name]) for name in ROWS}
+    heights["cells"] = max(MIN_HEIGHTS["cells"], heights["cells"] - (sum(heights.values()) - usable))
     rows = {}
     for name in ROWS:
-        height = usable * _HEIGHTS[name]
-        rows[name] = QRectF(left, top, width, height)
-        top += height + GAP
+        rows[name] = QRectF(left, top, width, heights[name])
+        top += heights[name] + GAP
     return Layout(rows, num_frames, QRectF(rect))
 
 
@@ -135,7 +167,7 @@ def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None, hint:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.fillRect(rect, BACKGROUND)
     font = QFont(painter.font())
-    font.setPixelSize(11)
+    font.setPixelSize(TEXT_PX)
     painter.setFont(font)
     for row in geometry.rows.values():
         painter.fillRect(row, ROW_BACKGROUND)
@@ -156,9 +188,8 @@ def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None, hint:
     _paint_writing(painter, geometry, view)
     _paint_saliency(painter, geometry, view)
     _paint_axis(painter, geometry)
-    if view.cursor is not None and 0 <= view.cursor < view.num_frames:
-        _paint_cursor(painter, geometry, view)
     painter.restore()
+    paint_cursor(painter, geometry, view)
     return geometry
 
 
@@ -183,33 +214,42 @@ def _label_column(painter: QPainter, geometry: Layout, titles: dict[str, str]) -
 
 def _paint_output(painter: QPainter, geometry: Layout, view: GravesView) -> None:
     row = geometry.rows["output"]
-    path = QPainterPath(QPointF(geometry.x_of(-0.5), row.bottom()))
-    for t, a in enumerate(view.activity):
-        y = row.bottom() - float(a) * row.height() * 0.55
-        path.lineTo(QPointF(geometry.x_of(t - 0.5), y))
-        path.lineTo(QPointF(geometry.x_of(t + 0.5), y))
-    path.lineTo(QPointF(geometry.x_of(view.num_frames - 0.5), row.bottom()))
-    painter.fillPath(path, QColor(150, 185, 230, 110))
     font = QFont(painter.font())
     font.setPixelSize(int(np.clip(row.height() * 0.34, 10, 18)))
     font.setBold(True)
     painter.setFont(font)
-    metrics_height = font.pixelSize() + 2
-    last_right = [-1e9, -1e9]  # right edges of the text on two staggered lines
-    for char, frame in view.chars:
-        x = geometry.x_of(frame)
-        is_target = view.target is not None and view.target[0] == frame
+    band = painter.fontMetrics().height() + 2  # the line of characters at the top of the row
+    tick_top = row.top() + band + 3
+    steps = [QPointF(geometry.x_of(-0.5), row.bottom())]
+    for t, a in enumerate(view.activity.tolist()):
+        y = row.bottom() - a * (row.bottom() - tick_top)
+        steps += [QPointF(geometry.x_of(t - 0.5), y), QPointF(geometry.x_of(t + 0.5), y)]
+    steps.append(QPointF(geometry.x_of(view.num_frames - 0.5), row.bottom()))
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(150, 185, 230, 110))
+    painter.drawPolygon(QPolygonF(steps))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    texts = [_shown_char(char).strip("'") for char, _ in view.chars]
+    frames_x = np.array([geometry.x_of(frame) for _, frame in view.chars])
+    widths = np.array([painter.fontMetrics().horizontalAdvance(text) + 4 for text in texts], dtype=float)
+    kept, centres = fit_labels(frames_x, widths, row.left(), row.right(), 2.0,
+                               optional=np.array([char.isspace() for char, _ in view.chars], bool))
+    targets = [view.target is not None and view.target[0] == frame for _, frame in view.chars]
+    for x, is_target in zip(frames_x.tolist(), targets):
         painter.setPen(QPen(ACCENT if is_target else MUTED, 1.0))
-        painter.drawLine(QPointF(x, row.bottom()), QPointF(x, row.bottom() - row.height() * 0.6))
-        text = _shown_char(char).strip("'")
-        width = painter.fontMetrics().horizontalAdvance(text) + 2
-        level = 0 if x - width / 2 > last_right[0] else 1
-        last_right[level] = x + width / 2
-        box = QRectF(x - width / 2, row.top() + 1 + level * metrics_height * 0.9, width, metrics_height)
-        painter.setPen(ACCENT if is_target else INK)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.drawLine(QPointF(x, row.bottom()), QPointF(x, tick_top))
+    for index, centre in zip(kept.tolist(), centres.tolist()):
+        char, x = view.chars[index][0], frames_x[index]
+        if abs(centre - x) > 0.5:
+            painter.setPen(QPen(QColor(120, 125, 135, 150), 1.0))
+            painter.drawLine(QPointF(x, tick_top), QPointF(centre, row.top() + band))
+        painter.setPen(ACCENT if targets[index] else MUTED if char.isspace() else INK)
+        box = QRectF(centre - widths[index] / 2, row.top() + 1, widths[index], band)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, texts[index])
     font.setBold(False)
-    font.setPixelSize(11)
+    font.setPixelSize(TEXT_PX)
     painter.setFont(font)
 
 
@@ -222,17 +262,30 @@ def _paint_cells(painter: QPainter, geometry: Layout, view: GravesView) -> None:
     scale = np.abs(view.cells).max(axis=1, keepdims=True)
     normalised = np.divide(view.cells, scale, out=np.zeros_like(view.cells), where=scale > 0)
     painter.drawImage(row, matrix_image(diverging(normalised)))
+    _paint_cell_legend(painter, row)
     height = row.height() / len(view.cells)
-    if height >= 7:
-        font = QFont(painter.font())
-        font.setPixelSize(int(min(height - 1, 10)))
-        painter.setFont(font)
-        painter.setPen(MUTED)
-        for i, label in enumerate(view.cell_labels):
-            box = QRectF(row.left() - CELL_LABEL_WIDTH - 4, row.top() + i * height, CELL_LABEL_WIDTH, height)
-            painter.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-        font.setPixelSize(11)
-        painter.setFont(font)
+    step = max(1, math.ceil(CELL_LABEL_PITCH / height))
+    painter.setPen(QPen(INK, 1.0))
+    for i in range(0, len(view.cells), step):
+        middle = row.top() + (i + 0.5) * height
+        box = QRectF(row.left() - CELL_LABEL_WIDTH - 6, middle - CELL_LABEL_PITCH / 2, CELL_LABEL_WIDTH,
+                     CELL_LABEL_PITCH)
+        painter.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, view.cell_labels[i])
+        if step > 1:
+            painter.drawLine(QPointF(row.left() - 4, middle), QPointF(row.left(), middle))
+
+
+def _paint_cell_legend(painter: QPainter, row: QRectF) -> None:
+    """The colour scale right of the heatmap: each row runs from -max to +max of its |c|."""
+    bar = QRectF(row.right() + 8, row.top(), 10, row.height())
+    painter.drawImage(bar, matrix_image(diverging(np.linspace(1.0, -1.0, 64))[:, None, :]))
+    painter.setPen(QPen(MUTED, 1.0))
+    painter.drawRect(bar)
+    painter.setPen(INK)
+    text = QRectF(bar.right() + 3, row.top(), LEGEND_WIDTH - 8 - bar.width() - 3, row.height())
+    for label, where in (("+max", Qt.AlignmentFlag.AlignTop), ("0", Qt.AlignmentFlag.AlignVCenter),
+                         ("\u2212max", Qt.AlignmentFlag.AlignBottom)):
+        painter.drawText(text, Qt.AlignmentFlag.AlignLeft | where, label)
 
 
 def _writing_transform(view: GravesView, row: QRectF) -> tuple[np.ndarray, float, float]:
@@ -274,7 +327,7 @@ def _paint_saliency(painter: QPainter, geometry: Layout, view: GravesView) -> No
     if top > 0:
         for column, colour in ((0, X_COLOUR), (1, Y_COLOUR)):
             ys = middle - view.saliency[:, column] / top * row.height() * 0.46
-            painter.setPen(QPen(colour, 1.3))
+            painter.setPen(QPen(colour, 1.0))
             painter.drawPolyline(QPolygonF([QPointF(geometry.x_of(t), y) for t, y in enumerate(ys.tolist())]))
     if view.target is not None:
         x = geometry.x_of(view.target[0])
@@ -300,7 +353,12 @@ def _paint_axis(painter: QPainter, geometry: Layout) -> None:
                      Qt.AlignmentFlag.AlignLeft, "frame")
 
 
-def _paint_cursor(painter: QPainter, geometry: Layout, view: GravesView) -> None:
+def paint_cursor(painter: QPainter, geometry: Layout, view: GravesView | None) -> None:
+    """Mark `view.cursor` (a frame; nothing when None) across the rows and on the writing."""
+    if view is None or view.cursor is None or not 0 <= view.cursor < view.num_frames:
+        return
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     x = geometry.x_of(view.cursor)
     painter.setPen(QPen(QColor(20, 20, 20, 120), 1.0))
     for name in ("output", "cells", "saliency"):
@@ -313,7 +371,7 @@ def _paint_cursor(painter: QPainter, geometry: Layout, view: GravesView) -> None
     painter.setBrush(ACCENT)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.drawEllipse(point, 3.5, 3.5)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.restore()
 
 
 def _shown_char(char: str) -> str:

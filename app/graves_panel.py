@@ -2,25 +2,30 @@
 
 The panel keeps the newest Explanation (which holds its Recognition), builds a
 `GravesView` from it with the cell choice of its controls (layer, direction, most active
-or most variable, how many) and paints it with `paint_graves`. Hovering marks a frame in
-every row (`frameHovered`); clicking a character in the output row asks for its
-saliency (`characterClicked`).
+or most variable, how many) and paints it with `paint_graves` into a cached pixmap, so
+that hovering repaints only the cursor. A new view is painted a moment later, in an
+event-loop turn of its own, not in the same turn as the pad's repaint: the pen never
+waits for both. Hovering marks a frame in every row
+(`frameHovered`) and, over the cells, names the cell and its value in a tooltip;
+clicking a character in the output row asks for its saliency (`characterClicked`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from PyQt6.QtCore import QEvent, QRectF, QSize, pyqtSignal
-from PyQt6.QtGui import QMouseEvent, QPainter, QPaintEvent
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PyQt6.QtCore import QEvent, QRectF, QSize, QTimer, pyqtSignal
+from PyQt6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QToolTip, QVBoxLayout, QWidget
 
-from app.graves_paint import EMPTY_HINT, GravesView, Layout, build_view, layout, paint_graves
+from app.graves_paint import (EMPTY_HINT, GravesView, Layout, build_view, layout, minimum_height, paint_cursor,
+                              paint_graves)
 from handwriting.explain import DIRECTIONS, Explanation
 
 __all__ = ["GravesPanel"]
 
 CLICK_RADIUS = 12.0  # pixels from a character's emission frame that still pick it
+RENDER_DELAY_MS = 16  # a new view is painted this much later (a turn of the event loop of its own)
 
 
 class _Plot(QWidget):
@@ -32,22 +37,48 @@ class _Plot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(int(minimum_height()) + 1)
         self.view: GravesView | None = None
         self.hint = EMPTY_HINT  # shown when there is no view
         self._cursor: int | None = None
+        self._cache: QPixmap | None = None  # the view painted without the cursor
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(RENDER_DELAY_MS)
+        self._render_timer.timeout.connect(self._render)
 
     def sizeHint(self) -> QSize:
         return QSize(900, 320)
 
     def set_view(self, view: GravesView | None) -> None:
         self.view = view
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Paint the view afresh (after it or the hint changed), soon."""
+        self._render_timer.start()
+
+    def _render(self) -> None:
+        ratio = self.devicePixelRatioF()
+        self._cache = QPixmap(self.size() * ratio)
+        self._cache.setDevicePixelRatio(ratio)
+        painter = QPainter(self._cache)
+        paint_graves(painter, QRectF(self.rect()), self.view, self.hint)
+        painter.end()
+        self._render_timer.stop()
         self.update()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._cache = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        if self._cache is None:
+            self._render()
         painter = QPainter(self)
-        view = replace(self.view, cursor=self._cursor) if self.view is not None else None
-        paint_graves(painter, QRectF(self.rect()), view, self.hint)
+        painter.drawPixmap(0, 0, self._cache)
+        if self.view is not None:
+            paint_cursor(painter, self._layout(), replace(self.view, cursor=self._cursor))
         painter.end()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -56,6 +87,18 @@ class _Plot(QWidget):
             self._cursor = frame
             self.hovered.emit(-1 if frame is None else frame)
             self.update()
+        self._show_cell(event, frame)
+
+    def _show_cell(self, event: QMouseEvent, frame: int | None) -> None:
+        """A tooltip naming the hovered cell and its state at the hovered frame."""
+        cells = self.view.cells if self.view is not None else None
+        cell = self._layout().cell_at(event.position(), len(cells)) if cells is not None and frame is not None else None
+        if cell is None:
+            QToolTip.hideText()
+            return
+        QToolTip.showText(event.globalPosition().toPoint(),
+                          f"cell {self.view.cell_labels[cell]}, frame {frame}: c = {cells[cell, frame]:+.3f} "
+                          f"(largest |c| {abs(cells[cell]).max():.3f})", self)
 
     def leaveEvent(self, event: QEvent) -> None:
         self._cursor = None
@@ -129,7 +172,7 @@ class GravesPanel(QWidget):
     def set_hint(self, hint: str = EMPTY_HINT) -> None:
         """The text shown while there is nothing to show."""
         self.plot.hint = hint
-        self.plot.update()
+        self.plot.refresh()
 
     def _set_layers(self, layers: int) -> None:
         if self.layer.count() == layers + 1:

@@ -47,7 +47,8 @@ class ResultView(QWidget):
         self.text.linkActivated.connect(lambda href: self._word_clicked(int(href[1:])))
         self._chips = QHBoxLayout()
         self._chips.setSpacing(6)
-        self._buttons: list[QPushButton] = []
+        self._pool: list[QPushButton] = []  # chips made so far, reused (making one costs milliseconds)
+        self._buttons: list[QPushButton] = []  # the chips shown, one per alternative
         box = QVBoxLayout(self)
         box.setContentsMargins(10, 4, 10, 4)
         box.setSpacing(2)
@@ -60,25 +61,27 @@ class ResultView(QWidget):
         row.addStretch(1)
         box.addLayout(row)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setStyleSheet(_CHIP_STYLE)
         self.set_recognition(None)
 
     def set_recognition(self, recognition: Recognition | None) -> None:
         """Show a result (None: nothing yet); the best alternative becomes the chosen text."""
         self.recognition = recognition
         self.readings = [w.text for w in recognition.words] if recognition is not None else []
-        for button in self._buttons:
-            button.deleteLater()
-        self._buttons = []
         written = recognition is not None and len(recognition.frames) > 0
         alternatives = recognition.alternatives if written else []
-        for number, alternative in enumerate(alternatives):
-            button = QPushButton(_visible(alternative.text))
+        while len(self._pool) < len(alternatives):
+            button = QPushButton()
             button.setCheckable(True)
-            button.setStyleSheet(_CHIP_STYLE)
-            button.setToolTip(f"score {alternative.score:.2f}")
-            button.clicked.connect(lambda _checked, n=number: self.choose(n))
+            button.clicked.connect(lambda _checked, n=len(self._pool): self.choose(n))
             self._chips.addWidget(button)
-            self._buttons.append(button)
+            self._pool.append(button)
+        self._buttons = self._pool[:len(alternatives)]
+        for button, alternative in zip(self._buttons, alternatives):
+            button.setText(_visible(alternative.text))
+            button.setToolTip(f"score {alternative.score:.2f}")
+        for n, button in enumerate(self._pool):
+            button.setVisible(n < len(alternatives))
         if not alternatives:
             self.chosen = ""
             self._show_placeholder("write on the pad above")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
                              QVBoxLayout, QWidget)
 
@@ -29,10 +29,24 @@ from handwriting.formats import INK_SUFFIXES, read_inks, write_ink
 from handwriting.ink import Ink
 from handwriting.modelfile import default_model_path
 
-__all__ = ["MainWindow", "find_models"]
+__all__ = ["MainWindow", "find_models", "initial_size"]
 
 MODEL_SUFFIX = ".onnx"
 OPEN_MODEL = "Open model\u2026"
+DEFAULT_SIZE = QSize(1200, 860)
+SCREEN_SHARE = 0.8  # a large screen gets a window of this share of it
+FRAME_ROOM = QSize(16, 48)  # left on the screen for the window's frame and title bar
+
+
+def initial_size(available: QSize | None) -> QSize:
+    """The window's first size: DEFAULT_SIZE, grown to SCREEN_SHARE of a large screen and
+    shrunk to fit a small one (None: no real screen, as offscreen)."""
+    if available is None:
+        return DEFAULT_SIZE
+    return QSize(min(max(DEFAULT_SIZE.width(), int(SCREEN_SHARE * available.width())),
+                     available.width() - FRAME_ROOM.width()),
+                 min(max(DEFAULT_SIZE.height(), int(SCREEN_SHARE * available.height())),
+                     available.height() - FRAME_ROOM.height()))
 
 
 def find_models(folder: Path) -> list[Path]:
@@ -89,7 +103,9 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
-        self.resize(1200, 860)
+        screen = QGuiApplication.primaryScreen()
+        real = screen is not None and QGuiApplication.platformName() != "offscreen"
+        self.resize(initial_size(screen.availableGeometry().size() if real else None))
 
     def _action(self, menu, text: str, slot, shortcuts=(), checkable: bool = False, checked: bool = False) -> QAction:
         action = QAction(text, self)

@@ -10,8 +10,12 @@ that replays an IAM-OnDB line onto the pad in its recorded timing (`--speed`) th
 the pad's pen API, exactly as live input, while a 2 ms precise timer records every gap
 between event-loop turns. A gap is the time the GUI thread could not react: waiting for
 the model (a worker thread holding the GIL), for painting, or for a core. Reported per
-round: the longest gap, the 99th percentile, how many results and explanations were
-shown during the writing; and over the rounds the median and worst of the longest gaps.
+round: the longest gap, the 99th percentile, the GUI thread's own CPU time within the
+longest gap and the most it used between two ticks (the part of a gap that no load
+and no lock explains), how many results and explanations were
+shown during the writing, and the CPU time the app's process used meanwhile (all its
+threads: with the model in a thread, that includes the model); over the rounds, the
+median and worst of the longest gaps.
 `--code DIR` imports `app/` and `handwriting/` from DIR (another checkout, e.g. an older
 commit unpacked with `git archive`), so that two versions are measured under the same load.
 """
@@ -66,22 +70,28 @@ def measure(ink_path: Path, speed: float) -> dict:
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), time.thread_time())))
     written = QEventLoop()
     replayer = window.replay(ink, speed)
     replayer.finished.connect(written.quit)
     QTimer.singleShot(int(TIMEOUT_S * 1e3), written.quit)
+    cpu = time.process_time()
     timer.start()
     written.exec()
     timer.stop()
-    gaps = np.diff(ticks) * 1e3
+    cpu = time.process_time() - cpu
+    gaps, busy = (np.diff(np.array(ticks), axis=0) * 1e3).T
     results, explanations = len(shown), len(explained)
     while not window.service.is_idle() and clock.elapsed() < TIMEOUT_S * 1e3:
         QTest.qWait(20)
     window.close()
     return {"longest_gap_ms": round(float(gaps.max()), 1), "p99_gap_ms": round(float(np.percentile(gaps, 99)), 1),
+            "longest_5_gaps_ms": [round(float(g), 1) for g in np.sort(gaps)[-5:][::-1]],
+            "gui_thread_cpu_in_longest_gap_ms": round(float(busy[np.argmax(gaps)]), 1),
+            "longest_gui_thread_cpu_between_ticks_ms": round(float(busy.max()), 1),
             "ticks": len(ticks), "results_while_writing": results, "explanations_while_writing": explanations,
-            "writing_s": round(float(ticks[-1] - ticks[0]), 2), "points": ink.num_points}
+            "writing_s": round(float(ticks[-1][0] - ticks[0][0]), 2), "gui_process_cpu_s": round(cpu, 2),
+            "points": ink.num_points}
 
 
 def _round(code: Path, ink: Path, speed: float) -> dict:
