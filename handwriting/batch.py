@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -31,10 +31,11 @@ class ItemResult:
     alternatives: list[dict]
     words: list[dict]
     error: str | None
+    lines: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "index": self.index, "label": self.label, "text": self.text,
-                "alternatives": self.alternatives, "words": self.words, "error": self.error}
+                "alternatives": self.alternatives, "words": self.words, "error": self.error, "lines": self.lines}
 
 
 def iter_items(path: Path) -> Iterator[tuple[int, Ink | InkFormatError]]:
@@ -77,7 +78,7 @@ def _recognize_file(path: str) -> list[ItemResult]:
         chunk = good[start:start + BATCH_SIZE]
         for (k, index, ink), rec in zip(chunk, recognizer.recognize_batch([ink for _, _, ink in chunk])):
             d = rec.to_dict()
-            results[k] = ItemResult(path, index, ink.label, rec.text, d["alternatives"], d["words"], None)
+            results[k] = ItemResult(path, index, ink.label, rec.text, d["alternatives"], d["words"], None, d["lines"])
     return [r for r in results if r is not None]
 
 

@@ -19,9 +19,9 @@ when they were written (y points down), and put in reading order.
    i-dot sits above its letter, a comma at the baseline).
 7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
    margin note); blocks side by side are read left to right, else top to bottom; lines
-   top to bottom in a block; in a line, pieces by their left edge, the strokes of a piece
-   in writing order. A word added later to an earlier line, or a dot written at the end
-   of the page, is read in its place.
+   top to bottom in a block; in a line, words (pieces closer than a word gap side by
+   side) by their left edge, the strokes of a word in writing order. A word added later
+   to an earlier line, or a dot written at the end of the page, is read in its place.
 
 Thresholds are relative to the page's own measures (stroke and piece heights, line
 spacing), so the scale of the coordinates does not matter. Time stamps are not used.
@@ -55,6 +55,7 @@ NEAR_LEVEL = 0.75  # if that line spans most of its height or lies less than thi
 SUSPECTS = 4  # links of a chain spanning two lines tried for removal, steepest first
 BELOW_COST = 3.0  # a mark below a piece costs this much more than one above it
 BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line spacings apart are one block
+MARKS_AS_WRITTEN = True
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
 
 
@@ -93,6 +94,8 @@ def find_lines(ink: Ink) -> list[TextLine]:
     tall = box[:, 3] - box[:, 1]
     unit = _median_height(tall, np.bincount(piece_of[body], geometry.length[body], n_pieces))
     anchors = np.flatnonzero(tall >= ANCHOR * unit)
+    if len(anchors) == 0:  # flat writing (strokes of no height): every piece is an anchor
+        anchors = np.arange(n_pieces)
     stacked = _stacked_pairs(box[anchors], mid[anchors], unit)
     spacing = _line_spacing(stacked, mid[anchors], len(anchors), unit)
     chain = np.full(n_pieces, -1)
@@ -101,10 +104,11 @@ def find_lines(ink: Ink) -> list[TextLine]:
     if len(others):
         chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
     line_of_piece = _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
-    marks = np.flatnonzero(piece_of < 0)
+    is_mark = piece_of < 0
+    marks = np.flatnonzero(is_mark)
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
-    return _ordered(geometry, piece_of, line_of_piece, box, height, spacing)
+    return _ordered(geometry, piece_of, line_of_piece, is_mark, box, height, spacing)
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,9 @@ def _chains(box: np.ndarray, mid: np.ndarray, stacked: tuple[np.ndarray, np.ndar
 def _cheapest(owner: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Index of the cheapest entry of every owner."""
     order = np.lexsort((cost, owner))
-    return order[np.concatenate([[True], owner[order][1:] != owner[order][:-1]])]
+    first = np.ones(len(order), bool)
+    first[1:] = owner[order][1:] != owner[order][:-1]
+    return order[first]
 
 
 def _untangled(n: int, a: np.ndarray, b: np.ndarray, offset: np.ndarray, upper: np.ndarray, lower: np.ndarray
@@ -288,6 +294,8 @@ def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np
     n = int(line.max()) + 1
     extent = _group_boxes(box, line, n)
     for small in np.flatnonzero(extent[:, 2] - extent[:, 0] < SMALL_LINE * unit):
+        if not np.isfinite(extent[small, 0]):
+            continue
         others = np.arange(n) != small
         beside = others & (_gap(extent, np.full(n, small), np.arange(n)) < WORD_GAP * unit)
         if not beside.any():
@@ -297,8 +305,9 @@ def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np
         target = line[nearest[0]]
         overlap = min(extent[target, 3], extent[small, 3]) - max(extent[target, 1], extent[small, 1])
         if overlap > (extent[small, 3] - extent[small, 1]) / 2 or np.abs(mid[pieces] - mid[nearest]).min() < NEAR_LEVEL * spacing:
-            line[line == small] = target
-            extent[target] = np.r_[np.minimum(extent[target, :2], extent[small, :2]), np.maximum(extent[target, 2:], extent[small, 2:])]
+            line[pieces] = target
+            extent[target] = np.concatenate([np.minimum(extent[target, :2], extent[small, :2]), np.maximum(extent[target, 2:], extent[small, 2:])])
+            extent[small] = (np.inf, np.inf, -np.inf, -np.inf)  # gone: beside nothing
     return np.unique(line, return_inverse=True)[1]
 
 
@@ -311,7 +320,7 @@ def _nearest(box: np.ndarray, mid: np.ndarray, to_box: np.ndarray, to_mid: np.nd
     return np.argmin(dx + above + BELOW_COST * below, axis=1)
 
 
-def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray, box: np.ndarray,
+def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray, is_mark: np.ndarray, box: np.ndarray,
              height: float, spacing: float) -> list[TextLine]:
     """Lines in reading order, each with its words and strokes in reading order."""
     line_of_stroke = line_of_piece[piece_of]
@@ -333,9 +342,27 @@ def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray
         word_boxes = np.column_stack([np.minimum.reduceat(boxes[:, :2], word_starts), np.maximum.reduceat(boxes[:, 2:], word_starts)])
         ids = strokes.tolist()
         bounds = word_starts.tolist() + [len(ids)]
-        words = tuple(WordGroup(tuple(ids[i:j]), tuple(b)) for i, j, b in zip(bounds, bounds[1:], word_boxes.tolist()))
-        lines.append(TextLine(tuple(ids), tuple(lbox[line_of_stroke[ids[0]]].tolist()), words))
+        words = tuple(WordGroup(tuple(sorted(ids[i:j])), tuple(b)) for i, j, b in zip(bounds, bounds[1:], word_boxes.tolist()))
+        reading = np.array(sum((w.strokes for w in words), ()))
+        if MARKS_AS_WRITTEN:
+            reading = _marks_as_written(reading, is_mark[reading])
+        lines.append(TextLine(tuple(reading.tolist()), tuple(lbox[line_of_stroke[ids[0]]].tolist()), words))
     return lines
+
+
+def _marks_as_written(reading: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """`reading` with each mark moved right after the last (in reading order) of the line's
+    other strokes written before it: a dot written at the end of the line stays there."""
+    body = reading[~mark]
+    position = np.flatnonzero(~mark)
+    by_time = np.argsort(body)
+    latest = np.maximum.accumulate(position[by_time])  # the furthest reading position among the first k written
+    written_before = np.searchsorted(body[by_time], reading[mark])
+    place = np.where(written_before > 0, latest[np.maximum(written_before - 1, 0)], -1)
+    key = np.empty(len(reading))
+    key[~mark] = position
+    key[mark] = place + 0.5
+    return reading[np.lexsort((reading, key))]
 
 
 def _reading_order(lbox: np.ndarray, lmid: np.ndarray, spacing: float) -> list[int]:

@@ -6,15 +6,20 @@
     result.text, result.alternatives, result.words[0].strokes
 
 Every character knows the frames it was read from, and through them its strokes,
-points and bounding box; words likewise. Ink of several text lines is split into lines
-(`handwriting.lines`), each read on its own, and the readings joined with newlines.
-`recognize_batch` pads many inks into one session call (the graph's LSTMs take
-`sequence_lens`, so padding changes nothing).
+points and bounding box; words likewise. A page is split into text lines by where its
+strokes lie (`handwriting.layout`), each line is read on its own (its strokes in reading
+order) and the readings are joined with newlines in reading order; `Recognition.lines`
+keeps each line's text, box, strokes and words. `recognize_batch` pads many lines into
+one session call (the graph's LSTMs take `sequence_lens`, so padding changes nothing).
+`PageReader` keeps the readings of a page's lines while it is being written, so that an
+update reads again only the lines whose strokes changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,12 +28,12 @@ import numpy as np
 from handwriting.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
-from handwriting.lines import split_lines
+from handwriting.layout import TextLine, find_lines
 from handwriting.lm import LanguageModel, load_language_model
 from handwriting.modelfile import ModelFile, default_model_path, load_model_file
 from handwriting.preprocess import Frames, featurize
 
-__all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "Alternative"]
+__all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "LineSpan", "Alternative", "PageReader"]
 
 Box = tuple[float, float, float, float]
 
@@ -61,6 +66,19 @@ class WordSpan:
 
 
 @dataclass(frozen=True)
+class LineSpan:
+    """A text line of the ink: its reading, box, strokes (in reading order) and recognised words."""
+
+    text: str
+    bbox: Box | None
+    strokes: tuple[int, ...]
+    words: tuple[WordSpan, ...]
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "bbox": self.bbox, "strokes": list(self.strokes), "words": [_word_dict(w) for w in self.words]}
+
+
+@dataclass(frozen=True)
 class Alternative:
     text: str
     score: float
@@ -76,15 +94,20 @@ class Recognition:
     frames: Frames
     hidden: list[np.ndarray] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    lines: list[LineSpan] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """JSON-ready summary (text, alternatives, words with strokes and boxes)."""
+        """JSON-ready summary (text, alternatives, words and lines with strokes and boxes)."""
         return {
             "text": self.text,
             "alternatives": [{"text": a.text, "score": round(a.score, 4)} for a in self.alternatives],
-            "words": [{"text": w.text, "strokes": list(w.strokes), "bbox": w.bbox, "alternatives": list(w.alternatives)}
-                      for w in self.words],
+            "words": [_word_dict(w) for w in self.words],
+            "lines": [line.to_dict() for line in self.lines],
         }
+
+
+def _word_dict(word: WordSpan) -> dict:
+    return {"text": word.text, "strokes": list(word.strokes), "bbox": word.bbox, "alternatives": list(word.alternatives)}
 
 
 class Recognizer:
@@ -141,7 +164,11 @@ class Recognizer:
                                context=recognition.text[:word.first_char], n_best=2 * n)
             readings = dict.fromkeys([word.text] + [self.alphabet.decode(h.ids).strip() for h in hyps])
             words.append(replace(word, alternatives=tuple(r for r in readings if r)[:n]))
-        return replace(recognition, words=words)
+        lines, taken = [], 0
+        for line in recognition.lines:
+            lines.append(replace(line, words=tuple(words[taken:taken + len(line.words)])))
+            taken += len(line.words)
+        return replace(recognition, words=words, lines=lines)
 
     # -- public API ----------------------------------------------------------------------
     def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
@@ -151,30 +178,57 @@ class Recognizer:
     def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
                         word_alternatives: int | None = None) -> list[Recognition]:
         """Recognitions of `inks`; `word_alternatives` (default: the recognizer's setting) asks
-        for that many readings per word."""
-        if not inks:
-            return []
-        groups = [split_lines(ink) for ink in inks]
-        lines = [ink if len(g) == 1 else _line_ink(ink, strokes) for ink, g in zip(inks, groups) for strokes in g]
+        for that many readings per word (each line's words with the line's text before them)."""
+        return self._read_pages(inks, beam, with_hidden, word_alternatives)
+
+    def _read_pages(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
+                    word_alternatives: int | None = None, cache: _LineCache | None = None) -> list[Recognition]:
+        """`recognize_batch`, with the lines' readings taken from and kept in `cache` when given."""
+        t0 = time.perf_counter()
+        layouts = [find_lines(ink) or [TextLine((), (0.0, 0.0, 0.0, 0.0), ())] for ink in inks]
+        layout_ms = (time.perf_counter() - t0) * 1e3 / max(len(inks), 1)
+        per_word = self.word_alternatives if word_alternatives is None else word_alternatives
+        setting = _Setting(self._width(beam), per_word, with_hidden)
+        line_inks = [_line_ink(ink, line.strokes) for ink, layout in zip(inks, layouts) for line in layout]
+        keys = [_content_key(line) for line in line_inks] if cache is not None else [b""] * len(line_inks)
+        parts = [cache.get(key, setting) if cache is not None else None for key in keys]
+        missing = [k for k, part in enumerate(parts) if part is None]
+        read = self._read_lines([line_inks[k] for k in missing], beam, with_hidden, per_word) if missing else []
+        for k, part in zip(missing, read):
+            parts[k] = part
+            if cache is not None:
+                cache.put(keys[k], setting, part)
+        fresh = set(missing)
+        results, taken = [], 0
+        for ink, layout in zip(inks, layouts):
+            span = range(taken, taken + len(layout))
+            taken += len(layout)
+            timings = {"layout": layout_ms, **{stage: sum(parts[k].timings_ms[stage] for k in span if k in fresh)
+                                               for stage in ("preprocess", "network", "decode")}}
+            results.append(_joined_lines(ink, layout, [parts[k] for k in span], self.num_alternatives, with_hidden, timings))
+        return results
+
+    def _width(self, beam: int | None) -> int:
+        """The beam width `decode` uses for `beam` (1: greedy)."""
+        beam = self.beam if beam is None else beam
+        return 1 if beam <= 1 and self.lm is None else beam if beam > 1 else DEFAULT_BEAM
+
+    def _read_lines(self, lines: list[Ink], beam: int | None, with_hidden: bool, per_word: int) -> list[Recognition]:
+        """Each line read alone (one network call for all), with `per_word` readings per word."""
         t0 = time.perf_counter()
         frames = [featurize(line, self.model.preprocess) for line in lines]
         t1 = time.perf_counter()
         log_probs, hidden = self.run(frames, with_hidden)
         t2 = time.perf_counter()
-        per_word = self.word_alternatives if word_alternatives is None else word_alternatives
         read = []
         for line, f, lp, h in zip(lines, frames, log_probs, hidden):
             t3 = time.perf_counter()
             hyps = self.decode(lp, beam) if len(f) else [Hypothesis((), (), 0.0)]
             timings = {"preprocess": (t1 - t0) * 1e3 / len(lines), "network": (t2 - t1) * 1e3 / len(lines),
                        "decode": (time.perf_counter() - t3) * 1e3}
-            read.append(self._result(line, f, lp, h, hyps, timings))
-        results, taken = [], 0
-        for ink, g in zip(inks, groups):
-            parts, taken = read[taken:taken + len(g)], taken + len(g)
-            result = parts[0] if len(g) == 1 else _joined_lines(ink, g, parts, self.num_alternatives)
-            results.append(self.with_word_alternatives(result, per_word) if per_word > 0 else result)
-        return results
+            result = self._result(line, f, lp, h, hyps, timings)
+            read.append(self.with_word_alternatives(result, per_word) if per_word > 0 else result)
+        return read
 
     def _result(self, ink: Ink, frames: Frames, log_probs: np.ndarray, hidden: list[np.ndarray],
                 hyps: list[Hypothesis], timings: dict[str, float]) -> Recognition:
@@ -240,39 +294,59 @@ def _word_spans(chars: list[CharSpan], frames: Frames, ink: Ink) -> list[WordSpa
 LINE_GAP = 1.0  # writing heights between lines laid side by side in `Frames.xy`
 
 
-def _line_ink(ink: Ink, strokes: list[int]) -> Ink:
+def _line_ink(ink: Ink, strokes: tuple[int, ...]) -> Ink:
     return Ink(tuple(ink.strokes[k] for k in strokes), writer=ink.writer)
 
 
-def _joined_lines(ink: Ink, groups: list[list[int]], parts: list[Recognition], num_alternatives: int) -> Recognition:
-    """One Recognition for `ink` from the readings of its lines (`groups` of stroke indices, in
-    order): texts joined by newlines, frames, characters and words renumbered to the whole ink."""
-    point_starts = np.concatenate([[0], np.cumsum([len(s) for s in ink.strokes])])
+def _content_key(line: Ink) -> bytes:
+    """A digest of the line's pen positions and stroke lengths: what its reading depends on."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.array([len(s) for s in line.strokes], np.int64).tobytes())
+    for stroke in line.strokes:
+        digest.update(np.ascontiguousarray(stroke[:, :2]).tobytes())
+    return digest.digest()
+
+
+def _mapped(strokes: tuple[int, ...], stroke_map: list[int]) -> tuple[int, ...]:
+    return tuple(sorted(stroke_map[s] for s in strokes))
+
+
+def _joined_lines(ink: Ink, layout: list[TextLine], parts: list[Recognition], num_alternatives: int, with_hidden: bool,
+                  timings: dict[str, float]) -> Recognition:
+    """One Recognition for `ink` from the readings of its lines (in reading order): texts joined
+    by newlines; frames, characters and words numbered over the whole ink, strokes and points
+    mapped back from each line's own numbering to the ink's."""
+    point_starts = np.concatenate([[0], np.cumsum([len(s) for s in ink.strokes])]).astype(int)
     chars: list[CharSpan] = []
     words: list[WordSpan] = []
+    lines: list[LineSpan] = []
     frames: list[Frames] = []
     starts: list[int] = []
     frame_start, shift = 0, 0.0
-    for n, (strokes, part) in enumerate(zip(groups, parts)):
+    for n, (line, part) in enumerate(zip(layout, parts)):
         starts.append(frame_start)
-        stroke0, point0 = strokes[0], int(point_starts[strokes[0]])
+        stroke_map = np.asarray(line.strokes, int)
+        strokes = stroke_map.tolist()
+        lengths = point_starts[stroke_map + 1] - point_starts[stroke_map]
+        point_map = np.repeat(point_starts[stroke_map] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
         if n:
             chars.append(CharSpan("\n", frame_start - 1, frame_start - 1, frame_start, (), np.zeros(0, int), None))
         char0 = len(chars)
         chars += [replace(c, frame=c.frame + frame_start, start=c.start + frame_start, end=c.end + frame_start,
-                          strokes=tuple(s + stroke0 for s in c.strokes), points=c.points + point0) for c in part.characters]
-        words += [replace(w, first_char=w.first_char + char0, last_char=w.last_char + char0, start=w.start + frame_start,
-                          end=w.end + frame_start, strokes=tuple(s + stroke0 for s in w.strokes)) for w in part.words]
+                          strokes=_mapped(c.strokes, strokes), points=point_map[c.points]) for c in part.characters]
+        mine = [replace(w, first_char=w.first_char + char0, last_char=w.last_char + char0, start=w.start + frame_start,
+                        end=w.end + frame_start, strokes=_mapped(w.strokes, strokes)) for w in part.words]
+        words += mine
+        lines.append(LineSpan(part.text, line.bbox if strokes else None, line.strokes, tuple(mine)))
         f = part.frames
-        frames.append(Frames(f.features, f.point_index + point0, f.stroke_index + stroke0, f.xy + [shift, 0.0]))
+        frames.append(Frames(f.features, point_map[f.point_index], stroke_map[f.stroke_index], f.xy + [shift, 0.0]))
         shift += (float(f.xy[:, 0].max()) if len(f) else 0.0) + LINE_GAP
         frame_start += len(f)
     joined = Frames(*(np.concatenate([getattr(f, name) for f in frames]) for name in ("features", "point_index",
                                                                                       "stroke_index", "xy")), tuple(starts))
-    hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if parts[0].hidden else []
-    timings = {key: sum(p.timings_ms.get(key, 0.0) for p in parts) for key in parts[0].timings_ms}
+    hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if with_hidden else []
     return Recognition("\n".join(p.text for p in parts), _joined_alternatives(parts, num_alternatives), chars, words,
-                       np.concatenate([p.log_probs for p in parts]), joined, hidden, timings)
+                       np.concatenate([p.log_probs for p in parts]), joined, hidden, timings, lines)
 
 
 def _joined_alternatives(parts: list[Recognition], count: int) -> list[Alternative]:
@@ -284,3 +358,61 @@ def _joined_alternatives(parts: list[Recognition], count: int) -> list[Alternati
                for n, part in enumerate(parts) for other in part.alternatives[1:]]
     options.sort(key=lambda a: -a.score)
     return [Alternative("\n".join(texts), total)] + options[:max(count - 1, 0)]
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """How a line was read: beam width (1: greedy), readings per word, hidden states kept."""
+
+    width: int
+    per_word: int
+    hidden: bool
+
+    def covers(self, wanted: "_Setting") -> bool:
+        """Whether a reading made so serves a request for `wanted` (a wider beam serves a narrower one)."""
+        return self.width >= wanted.width and self.per_word >= wanted.per_word and (self.hidden or not wanted.hidden)
+
+
+class _LineCache:
+    """Readings of lines by content digest, the least recently used dropped beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, tuple[_Setting, Recognition]] = OrderedDict()
+
+    def get(self, key: bytes, wanted: _Setting) -> Recognition | None:
+        entry = self._entries.get(key)
+        if entry is None or not entry[0].covers(wanted):
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: bytes, setting: _Setting, reading: Recognition) -> None:
+        self._entries[key] = (setting, reading)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class PageReader:
+    """Reads a page again and again while it is written: a line whose strokes are unchanged
+    keeps its reading (kept by the content of its strokes, the `size` most recent lines),
+    so an update reads again only the lines that changed. A line read before with a wider
+    beam, more word readings or hidden states keeps that reading for narrower requests (an
+    untouched line keeps its final reading while the next one is written)."""
+
+    def __init__(self, recognizer: Recognizer, size: int = 256) -> None:
+        self.recognizer = recognizer
+        self._cache = _LineCache(size)
+
+    def read(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
+             word_alternatives: int | None = None) -> Recognition:
+        """As `Recognizer.recognize`, reusing the readings of unchanged lines."""
+        return self.recognizer._read_pages([ink], beam, with_hidden, word_alternatives, self._cache)[0]
+
+    @property
+    def cached_lines(self) -> int:
+        return len(self._cache)

@@ -55,8 +55,8 @@ def _write(results: Iterable[ItemResult], fmt: str, out: TextIO) -> int:
             writer.writerow([r.path, r.index, r.label or "", r.text or "", " | ".join(a["text"] for a in r.alternatives), r.error or ""])
         elif r.error:
             print(f"error: {r.error}", file=sys.stderr)
-        else:
-            out.write(f"{r.path}[{r.index}]\t{r.text}\n")
+        else:  # a page's lines one per row, the later ones indented under the first
+            out.write(f"{r.path}[{r.index}]\t" + "\n\t".join((r.text or "").split("\n")) + "\n")
     return failures
 
 

@@ -1,0 +1,132 @@
+"""Page layout by geometry: lines found by where the strokes lie, whatever order they were written in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handwriting.formats import read_inks
+from handwriting.ink import Ink
+from handwriting.layout import find_lines
+
+pytest.importorskip("HersheyFonts")
+from handwriting.synth import synthesize  # noqa: E402
+
+FORM = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001"
+SPACING = 45.0  # font units between lines (a capital is about 21 high, descenders reach about 9 below the line)
+
+
+def written(text: str, x: float = 0.0, y: float = 0.0) -> list[np.ndarray]:
+    """The strokes of `text` in the script font, moved to (x, y)."""
+    return [s + [x, y, 0.0, 0.0] for s in synthesize(text).strokes]
+
+
+def page(*parts: list[np.ndarray]) -> Ink:
+    """An ink of the stroke lists `parts` in the given order, times running on from part to part."""
+    strokes, clock = [], 0.0
+    for part in parts:
+        for s in part:
+            s = s.copy()
+            s[:, 2] = clock + (s[:, 2] - part[0][0, 2])
+            strokes.append(s)
+        clock = strokes[-1][-1, 2] + 500.0
+    return Ink(tuple(strokes))
+
+
+def ids(strokes: list[np.ndarray], ink: Ink) -> list[int]:
+    """Indices in `ink` of the given strokes (found by their points)."""
+    found = []
+    for s in strokes:
+        found += [k for k, t in enumerate(ink.strokes) if t.shape == s.shape and np.allclose(t[:, :2], s[:, :2])]
+    return found
+
+
+TEXT = ("Tuesday we met the quick", "brown fox jumping over", "the lazy dog again")
+
+
+def test_a_single_line_is_one_line_in_writing_order():
+    ink = page(written(TEXT[0]))
+    lines = find_lines(ink)
+    assert len(lines) == 1 and lines[0].strokes == tuple(range(ink.num_strokes))
+
+
+def test_a_rising_line_is_one_line():
+    ink = page(written(" ".join(TEXT))).transformed(np.array([[1.0, 0.0], [-0.08, 1.0]]))  # rises 8 % to the right
+    assert len(find_lines(ink)) == 1
+
+
+def test_lines_written_in_any_order_are_found_in_their_places():
+    rows = [written(text, 0, SPACING * n) for n, text in enumerate(TEXT)]
+    in_order, shuffled = page(*rows), page(rows[2], rows[0], rows[1])
+    assert [line.strokes for line in find_lines(in_order)] == [tuple(ids(row, in_order)) for row in rows]
+    assert [line.strokes for line in find_lines(shuffled)] == [tuple(ids(row, shuffled)) for row in rows]
+
+
+def test_a_word_added_later_reads_in_its_place():
+    before, word, after = written("the quick"), written("brown", 125), written("fox", 222)
+    ink = page(before + after, written(TEXT[2], 0, SPACING), word)  # "brown" written last, into the gap
+    first = find_lines(ink)[0]
+    assert first.strokes == tuple(ids(before + word + after, ink))
+    assert [g.strokes for g in first.words][2] == tuple(ids(word, ink))
+
+
+def test_a_margin_note_is_a_block_of_its_own_read_after_the_text():
+    rows = [written(text, 0, SPACING * n) for n, text in enumerate(TEXT)]
+    right = max(float(s[:, 0].max()) for row in rows for s in row)
+    note = written("see me", right + 120, SPACING * 0.6)
+    ink = page(rows[0], note, rows[1], rows[2])
+    lines = find_lines(ink)
+    assert [line.strokes for line in lines] == [tuple(ids(part, ink)) for part in (*rows, note)]
+
+
+def test_dots_written_at_the_end_stay_with_their_letters():
+    strokes = written("it is in this city")
+    dots = [k for k, s in enumerate(strokes) if np.ptp(s[:, 0]) < 2 and np.ptp(s[:, 1]) < 2]
+    assert len(dots) == 5
+    late = [s for k, s in enumerate(strokes) if k not in dots] + [strokes[k] for k in dots]
+    ink = page(late, written(TEXT[1], 0, SPACING))
+    lines = find_lines(ink)
+    assert len(lines) == 2 and set(lines[0].strokes) == set(ids(strokes, ink))
+    for word in lines[0].words:  # every dot sits in the word holding the letter under it
+        for k in word.strokes:
+            if np.ptp(ink.strokes[k][:, 0]) < 2:
+                x = ink.strokes[k][0, 0]
+                assert word.bbox[0] <= x <= word.bbox[2]
+    first = lines[0].words[0]  # "it": stem, t, then the dot written at the end, in writing order
+    assert first.strokes == tuple(sorted(ids([strokes[k] for k in range(dots[1]) if k not in dots] + [strokes[0]], ink)))
+
+
+def test_lines_that_overlap_by_their_descenders_stay_apart():
+    first, second = read_inks(FORM / "a01-001z-01.xml")[0], read_inks(FORM / "a01-001z-02.xml")[0]
+    assert first.bounds()[3] > second.bounds()[1] - 200  # descenders reach down to the next line's ascenders
+    lines = find_lines(Ink(second.strokes + first.strokes))
+    assert [set(line.strokes) for line in lines] == [set(range(second.num_strokes, second.num_strokes + first.num_strokes)),
+                                                      set(range(second.num_strokes))]
+
+
+def test_words_and_lines_have_boxes_around_their_strokes():
+    ink = page(*[written(text, 0, SPACING * n) for n, text in enumerate(TEXT)])
+    for line in find_lines(ink):
+        assert sorted(line.strokes) == sorted(k for w in line.words for k in w.strokes)
+        assert len(line.words) == len(TEXT[0].split()) or len(line.words) >= 3
+        for box, strokes in [(line.bbox, line.strokes)] + [(w.bbox, w.strokes) for w in line.words]:
+            points = np.concatenate([ink.strokes[k] for k in strokes])
+            assert box == pytest.approx((points[:, 0].min(), points[:, 1].min(), points[:, 0].max(), points[:, 1].max()))
+
+
+def test_an_empty_ink_has_no_lines_and_a_dot_is_a_line():
+    assert find_lines(Ink(())) == []
+    assert [line.strokes for line in find_lines(Ink.from_strokes([[[3.0, 4.0]]]))] == [(0,)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.floats(-1e4, 1e4), st.floats(-1e4, 1e4)), min_size=1, max_size=12), min_size=1, max_size=40))
+def test_every_stroke_is_in_exactly_one_line_and_word(strokes):
+    ink = Ink.from_strokes(strokes)
+    lines = find_lines(ink)
+    assert sorted(k for line in lines for k in line.strokes) == list(range(ink.num_strokes))
+    assert all(line.strokes == tuple(k for word in line.words for k in word.strokes) for line in lines)
