@@ -15,9 +15,11 @@ import io
 import json
 import math
 import os
+import pickle
 import random
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -119,12 +121,33 @@ def collate(items: list[tuple[torch.Tensor, torch.Tensor]]):
     return features, input_lengths, targets, target_lengths
 
 
-def load_checkpoint(path: str | Path) -> dict:
+CHECKPOINT_KEYS = {"model": dict, "model_config": dict, "alphabet": str, "preprocess": dict}
+
+
+def load_checkpoint(path: str | Path, resume: bool = False) -> dict:
+    """A checkpoint written by `train`, unpickled with tensors and plain containers only
+    (`weights_only=True`: a file whose pickle names any other object is refused, never run).
+    Raises HandwritingError naming the file unless it holds the keys training and export need."""
+    if not Path(path).is_file():
+        raise HandwritingError(f"{path}: checkpoint not found (or not a regular file)")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        with warnings.catch_warnings():  # torch warns about pickle protocols it then refuses anyway
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = [line for line in str(exc).splitlines() if "GLOBAL" in line or "global" in line]
+        detail = f" ({found[0].strip()[:160]})" if found else ""
+        raise HandwritingError(f"{path}: refused: not a plain weights checkpoint{detail}") from None
+    except Exception as exc:  # torch raises many types for files that are not checkpoints
+        first_line = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise HandwritingError(f"{path}: not a readable checkpoint ({first_line})") from None
+    keys = {**CHECKPOINT_KEYS, **({"optimizer": dict, "state": dict} if resume else {})}
+    if not isinstance(checkpoint, dict):
+        raise HandwritingError(f"{path}: not a checkpoint of `handwriting train` (holds a {type(checkpoint).__name__})")
+    wrong = [k for k, kind in keys.items() if not isinstance(checkpoint.get(k), kind)]
+    if wrong:
+        raise HandwritingError(f"{path}: not a checkpoint of `handwriting train` (missing or wrong: {', '.join(wrong)})")
+    return checkpoint
 
 
 def load_base(path: str | Path) -> dict:
@@ -141,9 +164,31 @@ def load_base(path: str | Path) -> dict:
 
 
 def model_from_checkpoint(checkpoint: dict) -> BiLSTMCTC:
-    model = BiLSTMCTC(ModelConfig(**checkpoint["model_config"]))
-    model.load_state_dict(checkpoint["model"])
+    """The network of a checkpoint; HandwritingError if its shape and weights do not fit together."""
+    try:
+        config = ModelConfig(**checkpoint["model_config"])
+        stored = sum(t.numel() for t in checkpoint["model"].values() if isinstance(t, torch.Tensor))
+        if _parameter_count(config) > stored:  # checked before a network of that size is allocated
+            raise ValueError(f"the network of {checkpoint['model_config']} needs more weights than the {stored} stored")
+        model = BiLSTMCTC(config)
+        model.load_state_dict(checkpoint["model"])
+    except (TypeError, ValueError, RuntimeError, KeyError) as exc:
+        first_line = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise HandwritingError(f"checkpoint weights do not fit its network ({first_line})") from None
     return model
+
+
+def _parameter_count(config: ModelConfig) -> int:
+    """How many numbers the network of `config` holds (ValueError for sizes that are not counts)."""
+    sizes = (config.num_features, config.num_classes, config.hidden, config.layers)
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes):
+        raise ValueError(f"network sizes must be positive integers, got {sizes}")
+    h = config.hidden
+    count = 2 * config.num_features + 2 * h * config.num_classes + config.num_classes
+    for layer in range(config.layers):
+        inputs = config.num_features if layer == 0 else 2 * h
+        count += 2 * (4 * h * (inputs + h) + 8 * h)
+    return count
 
 
 def _save(path: Path, state: dict) -> None:
@@ -235,7 +280,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    resumed = load_checkpoint(options.resume) if options.resume else None
+    resumed = load_checkpoint(options.resume, resume=True) if options.resume else None
     base = resumed or (load_base(options.init) if options.init else None)
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
     preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
