@@ -123,11 +123,12 @@ class _Strokes:
     def of(cls, ink: Ink) -> "_Strokes":
         points = ink.points()
         counts = np.array([len(s) for s in ink.strokes])
-        starts = np.r_[0, np.cumsum(counts)[:-1]]
+        starts = np.zeros(len(counts), int)
+        np.cumsum(counts[:-1], out=starts[1:])
         x, y = points[:, 0], points[:, 1]
-        box = np.column_stack([np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
-                               np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts)])
-        step = np.r_[np.hypot(np.diff(x), np.diff(y)), 0.0]
+        box = np.column_stack([np.minimum.reduceat(points[:, :2], starts), np.maximum.reduceat(points[:, :2], starts)])
+        step = np.zeros(len(x))
+        step[:-1] = np.hypot(np.diff(x), np.diff(y))
         step[starts[1:] - 1] = 0.0  # no ink between strokes
         return cls(box, np.add.reduceat(y, starts) / counts, np.add.reduceat(y * y, starts), counts,
                    np.add.reduceat(step, starts))
@@ -212,7 +213,7 @@ def _chains(box: np.ndarray, mid: np.ndarray, stacked: tuple[np.ndarray, np.ndar
             spacing: float) -> np.ndarray:
     """Chain label of each piece: pieces linked to their cheapest neighbours on a level."""
     a, b = _level_pairs(mid, LEVEL * spacing)
-    a, b = np.r_[a, b], np.r_[b, a]  # both directions: a looks right to b
+    a, b = np.concatenate([a, b]), np.concatenate([b, a])  # both directions: a looks right to b
     gap = box[b, 0] - box[a, 2]
     ok = (box[b, 0] > box[a, 0]) & (gap < WORD_GAP * unit)
     a, b = a[ok], b[ok]

@@ -189,11 +189,11 @@ class Recognizer:
         layout_ms = (time.perf_counter() - t0) * 1e3 / max(len(inks), 1)
         per_word = self.word_alternatives if word_alternatives is None else word_alternatives
         setting = _Setting(self._width(beam), per_word, with_hidden)
-        line_inks = [_line_ink(ink, line.strokes) for ink, layout in zip(inks, layouts) for line in layout]
-        keys = [_content_key(line) for line in line_inks] if cache is not None else [b""] * len(line_inks)
-        parts = [cache.get(key, setting) if cache is not None else None for key in keys]
+        placed = [(ink, line.strokes) for ink, layout in zip(inks, layouts) for line in layout]
+        keys = [_content_key([ink.strokes[k] for k in strokes]) for ink, strokes in placed] if cache is not None else []
+        parts = [cache.get(key, setting) for key in keys] if cache is not None else [None] * len(placed)
         missing = [k for k, part in enumerate(parts) if part is None]
-        read = self._read_lines([line_inks[k] for k in missing], beam, with_hidden, per_word) if missing else []
+        read = self._read_lines([_line_ink(*placed[k]) for k in missing], beam, with_hidden, per_word) if missing else []
         for k, part in zip(missing, read):
             parts[k] = part
             if cache is not None:
@@ -298,11 +298,11 @@ def _line_ink(ink: Ink, strokes: tuple[int, ...]) -> Ink:
     return Ink(tuple(ink.strokes[k] for k in strokes), writer=ink.writer)
 
 
-def _content_key(line: Ink) -> bytes:
-    """A digest of the line's pen positions and stroke lengths: what its reading depends on."""
+def _content_key(strokes: list[np.ndarray]) -> bytes:
+    """A digest of a line's pen positions and stroke lengths: what its reading depends on."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array([len(s) for s in line.strokes], np.int64).tobytes())
-    for stroke in line.strokes:
+    digest.update(np.array([len(s) for s in strokes], np.int64).tobytes())
+    for stroke in strokes:
         digest.update(np.ascontiguousarray(stroke[:, :2]).tobytes())
     return digest.digest()
 
@@ -332,10 +332,10 @@ def _joined_lines(ink: Ink, layout: list[TextLine], parts: list[Recognition], nu
         if n:
             chars.append(CharSpan("\n", frame_start - 1, frame_start - 1, frame_start, (), np.zeros(0, int), None))
         char0 = len(chars)
-        chars += [replace(c, frame=c.frame + frame_start, start=c.start + frame_start, end=c.end + frame_start,
-                          strokes=_mapped(c.strokes, strokes), points=point_map[c.points]) for c in part.characters]
-        mine = [replace(w, first_char=w.first_char + char0, last_char=w.last_char + char0, start=w.start + frame_start,
-                        end=w.end + frame_start, strokes=_mapped(w.strokes, strokes)) for w in part.words]
+        chars += [CharSpan(c.char, c.frame + frame_start, c.start + frame_start, c.end + frame_start,  # not `replace`: 5x faster
+                           _mapped(c.strokes, strokes), point_map[c.points], c.bbox) for c in part.characters]
+        mine = [WordSpan(w.text, w.first_char + char0, w.last_char + char0, w.start + frame_start, w.end + frame_start,
+                         _mapped(w.strokes, strokes), w.bbox, w.alternatives) for w in part.words]
         words += mine
         lines.append(LineSpan(part.text, line.bbox if strokes else None, line.strokes, tuple(mine)))
         f = part.frames
