@@ -23,12 +23,12 @@ WORDS = ["cat", "dog", "sun", "hill", "moon", "tree"]
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
-    """A 2x32 BiLSTM trained to memorise six synthetic words (seconds on one core)."""
+    """A 2x48 BiLSTM trained to memorise six synthetic words (seconds on one core)."""
     root = tmp_path_factory.mktemp("tiny")
     inks = [synthesize(w, font="futural") for w in WORDS]
     write_shard(inks, root / "data" / "train.npz")
     write_shard(inks, root / "data" / "val.npz")
-    options = TrainOptions(data=[str(root / "data")], out=str(root / "run"), epochs=400, hidden=32, layers=2,
+    options = TrainOptions(data=[str(root / "data")], out=str(root / "run"), epochs=400, hidden=48, layers=2,
                            dropout=0.0, lr=1e-2, warmup_steps=5, patience=1000, augment=False, workers=0, seed=1)
     state = train(options)
     return root, inks, state

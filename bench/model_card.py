@@ -1,0 +1,111 @@
+"""The model card's error-rate rows for one or more models, side by side on the same items.
+
+    python -m bench.model_card --prep data/prep models/handwriting-en.onnx runs/new.onnx \
+        --out bench/model_card.json
+
+Rows (held-out writers of `handwriting prepare`'s splits): all IAM-OnDB validation
+lines; UNIPEN validation text lines, words and single characters (600 of each, drawn with
+a fixed seed so every model reads the same items). Each row is read greedily and with
+beam 32 + the model's LM; words and characters are also read in their own mode
+(`word`, `character`) where the recognizer offers modes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from handwriting.decode import DEFAULT_BEAM
+from handwriting.ink import Ink
+from handwriting.metrics import ErrorCounts
+from handwriting.recognizer import Recognizer
+from handwriting.shards import read_shard
+
+__all__ = ["held_out_sets", "evaluate", "main"]
+
+UNIPEN_LEVELS = {"text lines": "TEXT", "words": "WORD", "single characters": "CHARACTER"}
+MODE_OF_LEVEL = {"words": "word", "single characters": "character"}
+BATCH = 16
+
+
+def held_out_sets(prep: Path, per_level: int = 600, seed: int = 0) -> dict[str, list[Ink]]:
+    """The labelled validation items of each model-card row."""
+    sets = {"IAM-OnDB lines": read_shard(prep / "iamondb" / "val.npz")}
+    unipen = read_shard(prep / "unipen" / "val.npz")
+    for name, level in UNIPEN_LEVELS.items():
+        items = [ink for ink in unipen if ink.meta.get("level") == level]
+        sets[f"UNIPEN {name}"] = random.Random(seed).sample(items, min(per_level, len(items)))
+    return sets
+
+
+def _supports_mode(recognizer: Recognizer) -> bool:
+    return "mode" in inspect.signature(recognizer.recognize_batch).parameters
+
+
+def evaluate(recognizer: Recognizer, inks: list[Ink], beam: int, mode: str | None = None) -> dict:
+    """Pooled CER/WER of `recognizer` on `inks`, and the mean time per item."""
+    counts = ErrorCounts()
+    extra = {"mode": mode} if mode else {}
+    started = time.perf_counter()
+    for first in tqdm(range(0, len(inks), BATCH), desc="reading", leave=False, disable=None):
+        batch = inks[first:first + BATCH]
+        for ink, result in zip(batch, recognizer.recognize_batch(batch, beam=beam, **extra)):
+            counts.add(ink.label or "", result.text)
+    return {"cer": counts.cer, "wer": counts.wer, "chars": counts.chars, "items": len(inks),
+            "ms_per_item": (time.perf_counter() - started) * 1e3 / max(len(inks), 1)}
+
+
+def _rows(model: Path, sets: dict[str, list[Ink]]) -> dict:
+    greedy = Recognizer(model, lm=None, threads=1)
+    with_lm = Recognizer(model, threads=1)
+    rows = {}
+    for name, inks in sets.items():
+        print(f"{model.name}: {name}", file=sys.stderr)
+        row = {"greedy": evaluate(greedy, inks, 0), "beam+lm": evaluate(with_lm, inks, DEFAULT_BEAM)}
+        mode = next((m for level, m in MODE_OF_LEVEL.items() if name.endswith(level)), None)
+        if mode and _supports_mode(with_lm):
+            row[f"{mode} mode, greedy"] = evaluate(greedy, inks, 0, mode)
+            row[f"{mode} mode, beam+lm"] = evaluate(with_lm, inks, DEFAULT_BEAM, mode)
+        rows[name] = row
+    return rows
+
+
+def _table(results: dict[str, dict]) -> str:
+    models = list(results)
+    lines = ["| held-out set | reading | " + " | ".join(f"{m} CER / WER" for m in models) + " |",
+             "|---|---|" + "---|" * len(models)]
+    first = results[models[0]]
+    for name, row in first.items():
+        for reading in row:
+            cells = []
+            for m in models:
+                r = results[m].get(name, {}).get(reading)
+                cells.append(f"{r['cer']:.2%} / {r['wer']:.1%}" if r else "–")
+            lines.append(f"| {name} | {reading} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", type=Path, help="ONNX models (their LM beside them)")
+    parser.add_argument("--prep", type=Path, default=Path("data/prep"), help="folder of `handwriting prepare` outputs")
+    parser.add_argument("--per-level", type=int, default=600, help="UNIPEN items per level")
+    parser.add_argument("--out", type=Path, help="JSON file for the results")
+    args = parser.parse_args(argv)
+    sets = held_out_sets(args.prep, args.per_level)
+    results = {str(m): _rows(m, sets) for m in args.models}
+    print(_table(results))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
