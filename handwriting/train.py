@@ -12,7 +12,6 @@ validation CER) are written atomically, so a kill at any moment leaves a readabl
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import pickle
@@ -35,6 +34,7 @@ from handwriting.augment import augment
 from handwriting.decode import greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
+from handwriting.jsonsafe import dumps
 from handwriting.metrics import ErrorCounts
 from handwriting.model import BiLSTMCTC, ModelConfig
 from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
@@ -382,9 +382,9 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         checkpoint("last.pt")
         last_save = time.monotonic()
         if main_process:
-            tqdm.write(json.dumps(record))
+            tqdm.write(dumps(record))
             with atomic_write(out / "history.json") as fh:
-                json.dump(state["history"], fh, indent=1)
+                fh.write(dumps(state["history"], indent=1))
     if distributed:
         dist.destroy_process_group()
     return state

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 
 from handwriting.batch import recognize_files
 from handwriting.commands.recognize import add_model_options, recognizer_options
 from handwriting.errors import HandwritingError
+from handwriting.jsonsafe import dumps
 from handwriting.metrics import ErrorCounts
 
 __all__ = ["register"]
@@ -44,8 +44,8 @@ def _run(args: argparse.Namespace) -> int:
         raise HandwritingError("no labelled ink found to evaluate")
     if args.json:
         for path, c in per_file.items():
-            print(json.dumps({"path": path, "cer": c.cer, "wer": c.wer, "chars": c.chars, "words": c.words}))
-        print(json.dumps({"summary": True, "cer": total.cer, "wer": total.wer, "chars": total.chars,
+            print(dumps({"path": path, "cer": c.cer, "wer": c.wer, "chars": c.chars, "words": c.words}))
+        print(dumps({"summary": True, "cer": total.cer, "wer": total.wer, "chars": total.chars,
                           "words": total.words, "files": len(per_file), "unlabelled": skipped, "failed": failed}))
     else:
         print(f"{'files':>8} {'chars':>8} {'words':>7} {'CER':>7} {'WER':>7}")

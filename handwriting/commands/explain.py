@@ -11,11 +11,11 @@ last) on the dx/dy inputs. The picture is painted offscreen by the app's paintin
 from __future__ import annotations
 
 import argparse
-import json
 
 from handwriting.atomic import atomic_write
 from handwriting.errors import HandwritingError
 from handwriting.formats import read_inks
+from handwriting.jsonsafe import dumps
 from handwriting.recognizer import Recognizer
 
 __all__ = ["register"]
@@ -76,6 +76,6 @@ def _run(args: argparse.Namespace) -> int:
         record = {"file": str(args.file), "index": args.index, "model": recognizer.name, **recognition.to_dict(),
                   **explanation.to_dict()}
         with atomic_write(args.json) as fh:
-            json.dump(record, fh)
+            fh.write(dumps(record))
     print(f"{recognition.text!r}: wrote {args.out}" + (f" and {args.json}" if args.json else ""))
     return 0

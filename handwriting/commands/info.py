@@ -18,6 +18,7 @@ from tqdm import tqdm
 from handwriting import formats
 from handwriting.errors import InkFormatError
 from handwriting.ink import Ink
+from handwriting.jsonsafe import dumps
 from handwriting.page import is_timed
 
 __all__ = ["register", "records"]
@@ -83,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
             failures += failed
             inks += not failed
             if args.json:
-                tqdm.write(json.dumps(record), file=sys.stdout)
+                tqdm.write(dumps(record), file=sys.stdout)
             else:
                 tqdm.write(_text(record), file=sys.stderr if failed else sys.stdout)
     if not args.json:

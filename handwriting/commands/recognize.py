@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 from typing import Iterable, TextIO
 
 from handwriting.atomic import atomic_write
 from handwriting.batch import ItemResult, recognize_files
 from handwriting.decode import DEFAULT_BEAM, LM_WEIGHT
+from handwriting.jsonsafe import dumps
 
 __all__ = ["register", "add_model_options", "recognizer_options"]
 
@@ -50,7 +50,7 @@ def _write(results: Iterable[ItemResult], fmt: str, out: TextIO) -> int:
     for r in results:
         failures += r.error is not None
         if fmt == "jsonl":
-            out.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+            out.write(dumps(r.to_dict(), ensure_ascii=False) + "\n")
         elif writer:
             writer.writerow([r.path, r.index, r.label or "", r.text or "", " | ".join(a["text"] for a in r.alternatives), r.error or ""])
         elif r.error:

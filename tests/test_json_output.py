@@ -1,0 +1,50 @@
+"""Every JSON the commands write parses with a strict reader: non-finite numbers are null."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from handwriting.cli import main
+from handwriting.jsonsafe import dumps, finite
+
+
+def _strict(text: str) -> list:
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return [json.loads(line, parse_constant=refuse) for line in text.splitlines() if line.strip()]
+
+
+def test_dumps_replaces_non_finite_numbers_everywhere():
+    value = {"a": -math.inf, "b": [1.5, math.nan, (math.inf, 2)], "c": np.array([0.5, np.inf]),
+             "d": np.float32("nan"), "e": np.int64(3), "f": "text"}
+    assert json.loads(dumps(value)) == {"a": None, "b": [1.5, None, [None, 2]], "c": [0.5, None], "d": None, "e": 3,
+                                        "f": "text"}
+    assert finite(2.0) == 2.0
+
+
+def test_recognize_jsonl_is_strict_json(fixtures, capsys):
+    # these InkML inks get alternatives the lexicon rules out (score -inf before this was fixed)
+    main(["recognize", str(fixtures / "inkml" / "definitions.inkml"), str(fixtures / "inkml" / "groups.inkml"),
+          "--format", "jsonl"])
+    records = _strict(capsys.readouterr().out)
+    scores = [a["score"] for r in records for a in r["alternatives"]]
+    assert records and None in scores and all(s is None or math.isfinite(s) for s in scores)
+
+
+def test_info_and_eval_json_are_strict(fixtures, capsys):
+    main(["info", str(fixtures / "inkml"), str(fixtures / "notes" / "page.xopp"), "--json"])
+    records = _strict(capsys.readouterr().out)
+    assert any(r["duration_ms"] is None for r in records)
+    main(["eval", str(fixtures / "iamondb" / "lineStrokes"), "--json", "--no-lm"])
+    assert _strict(capsys.readouterr().out)[-1]["summary"] is True
+
+
+def test_explain_json_is_strict(fixtures, tmp_path):
+    pytest.importorskip("PyQt6")
+    out = tmp_path / "view.json"
+    assert main(["explain", str(fixtures / "inkml" / "definitions.inkml"), "--out", str(tmp_path / "v.png"),
+                 "--json", str(out)]) == 0
+    assert _strict(out.read_text())[0]["alternatives"]
