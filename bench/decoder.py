@@ -159,7 +159,8 @@ def run(args: argparse.Namespace) -> dict:
         print(f"[bench.decoder] {name} ...", flush=True)
         results[name] = section()
         results["load"][name] = machine.load()
-    results["duration_s"] = round(time.perf_counter() - started, 1)
+        results["duration_s"] = round(time.perf_counter() - started, 1)
+        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")  # each section as soon as it is done
     return results
 
 
@@ -207,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     args.model = args.model or str(default_model_path())
     args.lm = args.lm or str(Path(args.model).with_suffix(".lm"))
     results = run(args)
-    Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
     print(render(results))
     print(f"\nwrote {args.out} ({results['duration_s']} s)")
     return 0
