@@ -64,21 +64,34 @@ def _draw_ink(painter: QPainter, ink: Ink, page: Page) -> None:
 
 
 def _draw_words(painter: QPainter, words: list[PlacedWord], page: Page) -> None:
+    """Each word with a space after it, stretched from its ink's left to the next word of its line
+    (a line's last word: over its ink). Text extraction then reads a line as one run of words:
+    handwriting's wide gaps between words drawn apart make poppler split lines into columns."""
     painter.setPen(QPen(QColor(0, 0, 0, 0)))
-    for word in words:
+    font = QFont(TEXT_FONT)
+    font.setPixelSize(100)
+    painter.setFont(font)
+    metrics = QFontMetricsF(font)
+    for word, after in zip(words, words[1:] + [None]):
         x0, top = page.to_pt(word.left, word.top)
         x1, bottom = page.to_pt(word.right, word.bottom)
-        font = QFont(TEXT_FONT)
-        font.setPixelSize(100)
-        metrics = QFontMetricsF(font)
-        scale = (bottom - top) / (metrics.ascent() + metrics.descent())
-        advance = metrics.horizontalAdvance(word.text) * scale
-        painter.save()
-        painter.translate(x0, top + metrics.ascent() * scale)
-        painter.scale(scale * (x1 - x0) / advance if advance > 0 else scale, scale)
-        painter.setFont(font)
-        painter.drawText(QPointF(0.0, 0.0), word.text)
-        painter.restore()
+        size = (bottom - top) / (metrics.ascent() + metrics.descent())
+        baseline = top + metrics.ascent() * size
+        next_left = page.to_pt(after.left, after.top)[0] if after is not None and after.line == word.line else x0
+        if next_left > x1:
+            _draw_stretched(painter, word.text + " ", QPointF(x0, baseline), next_left - x0, size, metrics)
+        else:
+            _draw_stretched(painter, word.text, QPointF(x0, baseline), x1 - x0, size, metrics)
+
+
+def _draw_stretched(painter: QPainter, text: str, at: QPointF, width: float, size: float, metrics: QFontMetricsF) -> None:
+    """`text` with its baseline starting at `at`, `size` times the font's height, `width` wide."""
+    advance = metrics.horizontalAdvance(text)
+    painter.save()
+    painter.translate(at)
+    painter.scale(width / advance if advance > 0 else size, size)
+    painter.drawText(QPointF(0.0, 0.0), text)
+    painter.restore()
 
 
 def write_pdf(pages: list[tuple[Ink, list[PlacedWord]]], path: str | Path, title: str = "") -> None:

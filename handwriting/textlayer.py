@@ -34,17 +34,19 @@ class PlacedWord:
 
 
 def placed_words(recognition: Recognition) -> list[PlacedWord]:
-    """Every recognised word that has ink, with its line's shared top and bottom."""
-    words = [w for w in recognition.words if w.bbox is not None and w.text.strip()]
-    lines = [recognition.text.count("\n", 0, w.first_char) for w in words]
+    """Every recognised word that has ink, line by line (`Recognition.lines`), with its line's
+    shared top and bottom."""
     out = []
-    for n in sorted(set(lines)):
-        boxes = np.array([w.bbox for w, line in zip(words, lines) if line == n])
+    lines = [line.words for line in recognition.lines] or [tuple(recognition.words)]
+    for n, line in enumerate(lines):
+        words = [w for w in line if w.bbox is not None and w.text.strip()]
+        if not words:
+            continue
+        boxes = np.array([w.bbox for w in words])
         top, bottom = float(np.median(boxes[:, 1])), float(np.median(boxes[:, 3]))
         if bottom <= top:
             top, bottom = float(boxes[:, 1].min()), max(float(boxes[:, 3].max()), float(boxes[:, 1].min()) + 1e-6)
-        out += [PlacedWord(w.text, w.bbox[0], max(w.bbox[2], w.bbox[0] + 1e-6), top, bottom, n)
-                for w, line in zip(words, lines) if line == n]
+        out += [PlacedWord(w.text, w.bbox[0], max(w.bbox[2], w.bbox[0] + 1e-6), top, bottom, n) for w in words]
     return out
 
 
