@@ -2,8 +2,7 @@
 
 Start it with `handwriting app`; `app.main.run` is the entry point. Model work is done
 by the library in a recognition process (`app.worker`, `app.worker_process`); the GUI
-process only draws and wires. A script that opens the window itself must guard its start
-with `if __name__ == "__main__":` (the process is started with multiprocessing's spawn).
+process only draws and wires.
 """
 
 __all__: list[str] = []

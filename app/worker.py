@@ -2,34 +2,36 @@
 
 The GUI process only posts requests and receives results, so the pen never waits for the
 model, not even for its pure-Python decoding (which in a thread would hold the GIL). The
-process (`app.worker_process`, started with multiprocessing's spawn method on every
-platform) keeps only the newest request of each kind: when the pen outruns the model,
-intermediate inks are skipped, never queued. Every submission gets a sequence number; a
-result is delivered only if it is newer than the one shown and not older than the last
-`fresh` submission (an undo, clear or open), so a slow result can never overwrite a newer
-one. After each recognition, when nothing newer is waiting, the process also explains it
-(cell states and saliency) for the Graves panel.
+process (`python -m app.worker_process`, run by a QProcess) keeps only the newest request
+of each kind: when the pen outruns the model, intermediate inks are skipped, never
+queued. Every submission gets a sequence number; a result is delivered only if it is
+newer than the one shown and not older than the last `fresh` submission (an undo, clear
+or open), so a slow result can never overwrite a newer one. After each recognition, when
+nothing newer is waiting, the process also explains it (cell states and saliency) for
+the Graves panel.
 
-A reader thread turns the process's replies into signals. If the process dies (a crash,
-or killed), `failed` says so and a new one is started with the last loaded model, and the
-newest ink is recognised again; after `MAX_RESTARTS` deaths within `RESTART_WINDOW_S` it is
-left stopped until a model is loaded again. The process ends with the app: `shutdown`
-closes its pipe, and if the app itself is killed the pipe closes all the same.
+The GUI process runs no thread of its own for this: Qt writes the requests and reads the
+replies as the pipes allow, from the event loop, so the GUI thread never blocks on a
+pipe and never waits for another Python thread to hand back the GIL (under load, such a
+thread can sit for a hundred milliseconds without a core while the GUI waits for it).
+If the process dies (a crash, or killed), `failed` says so and a new one is started with
+the last loaded model, and the newest ink is recognised again; after `MAX_RESTARTS`
+deaths within `RESTART_WINDOW_S` it is left stopped until a model is loaded again. The
+process ends with the app: `shutdown` closes its stdin, and if the app itself is killed
+its stdin closes all the same.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
-import threading
+import os
+import sys
 import time
 from dataclasses import replace
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QProcess, QProcessEnvironment, pyqtSignal
 
-from app.worker_process import Result, serve
+from app.worker_process import FrameReader, Result, frame
 from handwriting.explain import Explanation
 from handwriting.ink import Ink
 
@@ -37,18 +39,14 @@ __all__ = ["RecognitionService", "Result", "MAX_RESTARTS", "RESTART_WINDOW_S"]
 
 MAX_RESTARTS = 3  # deaths of the process within RESTART_WINDOW_S after which it is not restarted
 RESTART_WINDOW_S = 30.0
-STOP_TIMEOUT_S = 2.0  # how long a process asked to end may take before it is killed
+STOP_TIMEOUT_MS = 2000  # how long a process asked to end may take before it is killed
+_ROOT = Path(__file__).resolve().parent.parent  # where the `app` package is imported from
 
 
-def _how_it_ended(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "no exit status"
-    if exitcode < 0:
-        try:
-            return f"killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            return f"killed by signal {-exitcode}"
-    return f"exit code {exitcode}"
+def _how_it_ended(process: QProcess) -> str:
+    if process.exitStatus() == QProcess.ExitStatus.CrashExit:
+        return "it crashed or was killed"
+    return f"exit code {process.exitCode()}"
 
 
 class RecognitionService(QObject):
@@ -59,8 +57,6 @@ class RecognitionService(QObject):
     failed = pyqtSignal(str)  # a one-line message for the status bar
     modelLoaded = pyqtSignal(str)  # model name
     modelFailed = pyqtSignal(str)  # the reason, one line
-    _message = pyqtSignal(int, object)  # (process generation, reply), from the reader thread
-    _ended = pyqtSignal(int, object)  # (process generation, exit code), from the reader thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,14 +68,10 @@ class RecognitionService(QObject):
         self._explaining = True
         self._model: Path | None = None  # the model the process has loaded
         self._loading: Path | None = None  # a model asked for and not yet answered
-        self._process: multiprocessing.process.BaseProcess | None = None
-        self._requests: Connection | None = None
-        self._reader: threading.Thread | None = None
-        self._generation = 0
+        self._process: QProcess | None = None
+        self._frames = FrameReader()
         self._posted = self._served = 0
         self._deaths: list[float] = []
-        self._message.connect(self._on_message)
-        self._ended.connect(self._on_ended)
 
     # -- the API ----------------------------------------------------------------------------------
     def load_model(self, path: str | Path) -> None:
@@ -119,79 +111,65 @@ class RecognitionService(QObject):
     @property
     def pid(self) -> int | None:
         """The recognition process's id (None while there is none)."""
-        return self._process.pid if self._process is not None else None
+        if self._process is None or not self._process.processId():
+            return None
+        return int(self._process.processId())
 
     def is_idle(self) -> bool:
         """True when the process has served every request and its replies have been delivered."""
         return self._served == self._posted
 
     def shutdown(self) -> None:
-        """End the process (killed if it does not end within STOP_TIMEOUT_S)."""
-        process, reader = self._process, self._reader
-        self._generation += 1  # whatever the old process still says is ignored
-        self._stop_pipes()
+        """End the process (killed if it does not end within STOP_TIMEOUT_MS)."""
+        process = self._forget()
         if process is not None:
-            process.join(STOP_TIMEOUT_S)
-            if process.is_alive():
+            process.closeWriteChannel()
+            if not process.waitForFinished(STOP_TIMEOUT_MS):
                 process.kill()
-                process.join()
-        if reader is not None:
-            reader.join(STOP_TIMEOUT_S)
+                process.waitForFinished(STOP_TIMEOUT_MS)
 
     # -- the process ---------------------------------------------------------------------------------
     def _start(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        requests_in, requests_out = context.Pipe(duplex=False)
-        replies_in, replies_out = context.Pipe(duplex=False)
-        process = context.Process(target=serve, args=(requests_in, replies_out), name="handwriting-recognition",
-                                  daemon=True)
-        process.start()
-        requests_in.close()  # the child's ends: closed here so that either side sees the other end
-        replies_out.close()
-        self._generation += 1
-        self._process, self._requests = process, requests_out
+        process = QProcess(self)
+        environment = QProcessEnvironment.systemEnvironment()
+        inherited = environment.value("PYTHONPATH")
+        environment.insert("PYTHONPATH", os.pathsep.join([str(_ROOT)] + ([inherited] if inherited else [])))
+        process.setProcessEnvironment(environment)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedErrorChannel)
+        process.readyReadStandardOutput.connect(lambda: self._on_output(process))
+        process.finished.connect(lambda *_: self._on_ended(process))
+        process.errorOccurred.connect(lambda error: self._on_error(process, error))
+        self._process, self._frames = process, FrameReader()
         self._posted = self._served = 0
-        self._reader = threading.Thread(target=self._listen, args=(self._generation, replies_in, process),
-                                        name="recognition-replies", daemon=True)
-        self._reader.start()
+        process.start(sys.executable, ["-m", "app.worker_process"])
         if not self._explaining:
             self._post("explaining", False)
 
-    def _listen(self, generation: int, replies: Connection, process: multiprocessing.process.BaseProcess) -> None:
-        """The reader thread: every reply becomes a `_message`; the end of the pipe, `_ended`."""
-        try:
-            while True:
-                self._message.emit(generation, replies.recv())
-        except (EOFError, OSError):
-            pass
-        except RuntimeError:  # the service was deleted
-            return
-        replies.close()
-        process.join(STOP_TIMEOUT_S)
-        try:
-            self._ended.emit(generation, process.exitcode)
-        except RuntimeError:
-            pass
-
-    def _stop_pipes(self) -> None:
-        if self._requests is not None:
-            self._requests.close()
-        self._process, self._requests, self._reader = None, None, None
+    def _forget(self) -> QProcess | None:
+        """Stop listening to the process (it is still running); returns it."""
+        process, self._process = self._process, None
         self._posted = self._served = 0
+        if process is not None:
+            process.readyReadStandardOutput.disconnect()
+            process.finished.disconnect()
+            process.errorOccurred.disconnect()
+        return process
 
     def _post(self, kind: str, value: object) -> None:
-        if self._requests is None:
+        if self._process is None:
             return
         self._posted += 1
-        try:
-            self._requests.send((kind, self._posted, value))
-        except OSError:  # the process died: `_ended` restarts it
-            pass
+        self._process.write(frame((kind, self._posted, value)))
 
     # -- replies ------------------------------------------------------------------------------------
-    def _on_message(self, generation: int, message: tuple) -> None:
-        if generation != self._generation:
+    def _on_output(self, process: QProcess) -> None:
+        if process is not self._process:
             return
+        for message in self._frames.feed(bytes(process.readAllStandardOutput())):
+            if process is self._process:  # a reply may restart the process
+                self._on_message(message)
+
+    def _on_message(self, message: tuple) -> None:
         kind, *values = message
         if kind == "idle":
             self._served = values[0]
@@ -214,11 +192,17 @@ class RecognitionService(QObject):
             self._loading = None
             (self.modelFailed if announce else self.failed).emit(reason)
 
-    def _on_ended(self, generation: int, exitcode: int | None) -> None:
-        if generation != self._generation:
+    def _on_error(self, process: QProcess, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart and process is self._process:
+            self._on_ended(process)
+
+    def _on_ended(self, process: QProcess) -> None:
+        if process is not self._process:
             return
-        how = _how_it_ended(exitcode)
-        self._stop_pipes()
+        how = _how_it_ended(process) if process.error() != QProcess.ProcessError.FailedToStart else \
+            f"it could not be started: {process.errorString()}"
+        self._forget()
+        process.deleteLater()
         if self._loading is not None:
             self.modelFailed.emit(f"{self._loading}: the recognition process stopped while loading it ({how})")
             self._loading = None

@@ -1,13 +1,15 @@
 """The recognition process: loads models, recognises and explains inks for one app window.
 
-`app.worker.RecognitionService` starts `serve` in a child process (multiprocessing, spawn)
-with two one-way pipes; Qt is never imported here. A reader thread puts every request
-into a mailbox that keeps only the newest of each kind, so the app never waits on a full
-pipe and an ink the pen has outrun is skipped, never served. The main thread serves the
-mailbox, most urgent first: a model, then a recognition, then an explanation. After a
-recognition, when no newer ink waits and explanations are wanted, it also explains it
-(cell states and saliency for the Graves panel). When the request pipe closes (the app
-ended, even if it was killed) the process exits at once.
+`app.worker.RecognitionService` runs `python -m app.worker_process` as a child process and
+talks to it over its stdin and stdout: each message is a frame, an 8-byte big-endian
+length and a pickle (between our own two processes; never used on files). Qt is never
+imported here. A reader thread puts every request into a mailbox that keeps only the
+newest of each kind, so the app's writes always drain and an ink the pen has outrun is
+skipped, never served. The main thread serves the mailbox, most urgent first: a model,
+then a recognition, then an explanation. After a recognition, when no newer ink waits
+and explanations are wanted, it also explains it (cell states and saliency for the
+Graves panel). When stdin closes (the app ended, even if it was killed) the process
+exits at once. Anything printed goes to stderr: stdout carries only frames.
 
 Requests are `(kind, n, value)`, numbered by the app:
     ("model", n, (path, announce))   ("recognize", n, (seq, ink, final))
@@ -23,13 +25,15 @@ their recognition, which the app has already.
 from __future__ import annotations
 
 import os
+import pickle
 import signal
+import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM
 from handwriting.errors import HandwritingError
@@ -37,10 +41,37 @@ from handwriting.explain import explain
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognition, Recognizer
 
-__all__ = ["Result", "serve", "WORD_ALTERNATIVES"]
+__all__ = ["Result", "FrameReader", "frame", "serve", "main", "WORD_ALTERNATIVES"]
 
 WORD_ALTERNATIVES = 5  # readings offered per word of a final reading
 URGENCY = ("model", "recognize", "explain")
+_LENGTH = struct.Struct(">Q")
+
+
+def frame(message: object) -> bytes:
+    """One message as a frame: its pickle's length, then the pickle."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+class FrameReader:
+    """Turns bytes as they arrive (in any pieces) into messages."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[object]:
+        """The messages completed by `data`."""
+        self._buffer += data
+        messages = []
+        while len(self._buffer) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(self._buffer)
+            end = _LENGTH.size + size
+            if len(self._buffer) < end:
+                break
+            messages.append(pickle.loads(self._buffer[_LENGTH.size:end]))
+            del self._buffer[:end]
+        return messages
 
 
 @dataclass(frozen=True)
@@ -148,27 +179,43 @@ class _Server:
         self.send(("explained", seq, replace(explanation, recognition=None)))
 
 
-def _read(requests: Connection, mailbox: _Mailbox) -> None:
-    """Fill the mailbox until the app closes its end of the pipe (or dies); then end the process."""
+def _read(requests: BinaryIO, mailbox: _Mailbox) -> None:
+    """Fill the mailbox until the app closes the pipe (or dies); then end the process."""
+    reader = FrameReader()
     try:
-        while True:
-            kind, n, value = requests.recv()
-            mailbox.put(kind, n, value)
-    except (EOFError, OSError):
+        while chunk := requests.read1(1 << 16):
+            for kind, n, value in reader.feed(chunk):
+                mailbox.put(kind, n, value)
+    except OSError:
         pass
     os._exit(0)
 
 
-def serve(requests: Connection, replies: Connection) -> None:
-    """The process's main function: serve requests until the app goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the app's to handle
+def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """Serve the requests read from `requests`, writing replies to `replies`, until the app goes away."""
 
     def send(message: tuple) -> None:
         try:
-            replies.send(message)
+            replies.write(frame(message))
+            replies.flush()
         except OSError:  # the app is gone
             os._exit(0)
 
     mailbox = _Mailbox()
     threading.Thread(target=_read, args=(requests, mailbox), name="requests", daemon=True).start()
     _Server(mailbox, send).run()
+
+
+def main() -> None:
+    """`python -m app.worker_process`: serve stdin and stdout; prints go to stderr."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the terminal is the app's to handle
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, replies)
+
+
+if __name__ == "__main__":  # by name, so that replies pickle `app.worker_process.Result`, not `__main__.Result`
+    from app.worker_process import main as serve_stdio
+
+    serve_stdio()

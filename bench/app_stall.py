@@ -12,7 +12,10 @@ between event-loop turns. A gap is the time the GUI thread could not react: wait
 the model (a worker thread holding the GIL), for painting, or for a core. Reported per
 round: the longest gap, the 99th percentile, the GUI thread's own CPU time within the
 longest gap and the most it used between two ticks (the part of a gap that no load
-and no lock explains), how many results and explanations were
+and no lock explains), the longest gap less the time the GUI thread was runnable but
+waiting for a core (Linux schedstat: what is left is the app's own doing, its work
+and its waits for the GIL, whatever else the machine runs), how many results and
+explanations were
 shown during the writing, and the CPU time the app's process used meanwhile (all its
 threads: with the model in a thread, that includes the model); over the rounds, the
 median and worst of the longest gaps.
@@ -25,8 +28,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +45,15 @@ LOAD_COMMAND = [sys.executable, "-c", "while 1: pass"]
 TICK_MS = 2
 SETTLE_S = 1.0  # quiet time after the model loads, before the writing starts
 TIMEOUT_S = 120.0
+
+
+def _core_wait_reader():
+    """A function giving the seconds this thread has spent runnable but waiting for a core
+    (Linux schedstat), or None where that is not available."""
+    path = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+    if not path.exists():
+        return None
+    return lambda: int(path.read_text().split()[1]) / 1e9
 
 
 def measure(ink_path: Path, speed: float) -> dict:
@@ -70,7 +84,9 @@ def measure(ink_path: Path, speed: float) -> dict:
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
-    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), time.thread_time())))
+    core_wait = _core_wait_reader()
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), time.thread_time(),
+                                                core_wait() if core_wait else 0.0)))
     written = QEventLoop()
     replayer = window.replay(ink, speed)
     replayer.finished.connect(written.quit)
@@ -80,7 +96,8 @@ def measure(ink_path: Path, speed: float) -> dict:
     written.exec()
     timer.stop()
     cpu = time.process_time() - cpu
-    gaps, busy = (np.diff(np.array(ticks), axis=0) * 1e3).T
+    gaps, busy, waiting = (np.diff(np.array(ticks), axis=0) * 1e3).T
+    own = gaps - waiting  # the gap less the time the GUI thread waited for a core
     results, explanations = len(shown), len(explained)
     while not window.service.is_idle() and clock.elapsed() < TIMEOUT_S * 1e3:
         QTest.qWait(20)
@@ -88,6 +105,8 @@ def measure(ink_path: Path, speed: float) -> dict:
     return {"longest_gap_ms": round(float(gaps.max()), 1), "p99_gap_ms": round(float(np.percentile(gaps, 99)), 1),
             "longest_5_gaps_ms": [round(float(g), 1) for g in np.sort(gaps)[-5:][::-1]],
             "gui_thread_cpu_in_longest_gap_ms": round(float(busy[np.argmax(gaps)]), 1),
+            "core_wait_in_longest_gap_ms": round(float(waiting[np.argmax(gaps)]), 1) if core_wait else None,
+            "longest_gap_less_core_wait_ms": round(float(own.max()), 1) if core_wait else None,
             "longest_gui_thread_cpu_between_ticks_ms": round(float(busy.max()), 1),
             "ticks": len(ticks), "results_while_writing": results, "explanations_while_writing": explanations,
             "writing_s": round(float(ticks[-1][0] - ticks[0][0]), 2), "gui_process_cpu_s": round(cpu, 2),
@@ -109,7 +128,9 @@ def _round(code: Path, ink: Path, speed: float) -> dict:
 
 def _summary(rounds: list[dict]) -> dict:
     longest = [r["longest_gap_ms"] for r in rounds]
+    own = [r["longest_gap_less_core_wait_ms"] for r in rounds if r["longest_gap_less_core_wait_ms"] is not None]
     return {"longest_gap_ms_median": float(np.median(longest)), "longest_gap_ms_worst": max(longest),
+            "longest_gap_less_core_wait_ms_worst": max(own) if own else None,
             "p99_gap_ms_median": float(np.median([r["p99_gap_ms"] for r in rounds])), "rounds": rounds}
 
 
@@ -129,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.ink.is_file():
         print(f"python -m bench.app_stall: {args.ink}: no such ink (pass --ink)", file=sys.stderr)
         return 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that the load generator is ended too
     load = [subprocess.Popen(LOAD_COMMAND) for _ in range(args.load)]
     try:
         rounds: dict[str, list[dict]] = {str(code.resolve()): [] for code in args.code}

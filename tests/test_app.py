@@ -35,7 +35,7 @@ from handwriting.modelfile import default_model_path
 
 LINE = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 REAL_MODEL = default_model_path().is_file()
-RESULT_TIMEOUT_MS = 20000
+RESULT_TIMEOUT_MS = 60000  # generous: a loaded 2-core machine takes long to start the recognition process
 
 
 @pytest.fixture(scope="module")
@@ -283,7 +283,7 @@ def test_a_killed_recognition_process_is_reported_and_restarted(qtbot, window, l
     with qtbot.waitSignal(window.service.failed, timeout=RESULT_TIMEOUT_MS,
                           check_params_cb=lambda message: "restarted" in message) as report:
         os.kill(old, signal.SIGKILL)
-    assert "SIGKILL" in report.args[0] and "SIGKILL" in window.statusBar().currentMessage()
+    assert "killed" in report.args[0] and "killed" in window.statusBar().currentMessage()
     assert not process_running(old)
     new = window.service.pid
     assert new is not None and new != old
