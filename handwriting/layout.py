@@ -38,7 +38,7 @@ from scipy.spatial import cKDTree
 
 from handwriting.ink import Ink
 
-__all__ = ["TextLine", "WordGroup", "find_lines"]
+__all__ = ["TextLine", "WordGroup", "find_lines", "updated_lines"]
 
 Box = tuple[float, float, float, float]
 
@@ -55,6 +55,7 @@ NEAR_LEVEL = 0.75  # if that line spans most of its height or lies less than thi
 SUSPECTS = 4  # links of a chain spanning two lines tried for removal, steepest first
 BELOW_COST = 3.0  # a mark below a piece costs this much more than one above it
 BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line spacings apart are one block
+GROWN_CHECK = 8  # strokes before the last compared point by point when a page grows (all are compared by length)
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
 
 
@@ -107,6 +108,47 @@ def find_lines(ink: Ink) -> list[TextLine]:
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
     return _ordered(geometry, piece_of, line_of_piece, box, height, spacing)
+
+
+def updated_lines(before: Ink, lines: list[TextLine], after: Ink) -> list[TextLine]:
+    """The lines of `after`, an ink being written that was `before` (with `lines`) a moment
+    ago: when the only change is the last stroke growing or strokes added, all within the
+    band of the line the pen was in, only that line is laid out again; otherwise the
+    whole page."""
+    line = _grown_line(before, lines, after)
+    if line is None:
+        return find_lines(after)
+    k, strokes = line
+    again = find_lines(Ink(tuple(after.strokes[i] for i in strokes)))
+    if len(again) != 1:
+        return find_lines(after)
+    words = tuple(WordGroup(tuple(strokes[i] for i in w.strokes), w.bbox) for w in again[0].words)
+    return lines[:k] + [TextLine(tuple(strokes[i] for i in again[0].strokes), again[0].bbox, words)] + lines[k + 1:]
+
+
+def _grown_line(before: Ink, lines: list[TextLine], after: Ink) -> tuple[int, list[int]] | None:
+    """(index, strokes of `after`) of the line that took all the change, or None."""
+    old, new = before.strokes, after.strokes
+    if not old or not lines or len(new) < len(old):
+        return None
+    start = max(0, len(old) - GROWN_CHECK)
+    if any(len(a) != len(b) or not np.array_equal(a[:, :2], b[:, :2]) for a, b in zip(old[start:-1], new[start:len(old) - 1])):
+        return None
+    head = np.array([len(s) for s in old[:-1]]), np.array([len(s) for s in new[: len(old) - 1]])
+    if not np.array_equal(*head):
+        return None
+    last = old[-1]
+    grown = len(new[len(old) - 1]) >= len(last) and np.array_equal(new[len(old) - 1][: len(last), :2], last[:, :2])
+    if not grown:
+        return None
+    changed = list(range(len(old) - 1, len(new)))
+    k = next(n for n, line in enumerate(lines) if len(old) - 1 in line.strokes)
+    x0, y0, x1, y1 = lines[k].bbox
+    points = np.concatenate([new[i] for i in changed])
+    low, high = float(points[:, 1].min()), float(points[:, 1].max())
+    inside = min(high, y1) - max(low, y0) >= 0.5 * (high - low) and y0 <= float(np.median(points[:, 1])) <= y1
+    near = x0 - (y1 - y0) <= float(points[:, 0].min()) <= x1 + (y1 - y0)
+    return (k, sorted(set(lines[k].strokes) | set(changed))) if inside and near else None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 from handwriting.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
-from handwriting.layout import TextLine, find_lines
+from handwriting.layout import TextLine, find_lines, updated_lines
 from handwriting.lm import LanguageModel, load_language_model
 from handwriting.modelfile import ModelFile, default_model_path, load_model_file
 from handwriting.preprocess import Frames, featurize
@@ -182,10 +182,13 @@ class Recognizer:
         return self._read_pages(inks, beam, with_hidden, word_alternatives)
 
     def _read_pages(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
-                    word_alternatives: int | None = None, cache: _LineCache | None = None) -> list[Recognition]:
-        """`recognize_batch`, with the lines' readings taken from and kept in `cache` when given."""
+                    word_alternatives: int | None = None, cache: _LineCache | None = None,
+                    layouts: list[list[TextLine]] | None = None) -> list[Recognition]:
+        """`recognize_batch`, with the lines' readings taken from and kept in `cache` and the
+        lines of each ink given in `layouts`, when given."""
         t0 = time.perf_counter()
-        layouts = [find_lines(ink) or [TextLine((), (0.0, 0.0, 0.0, 0.0), ())] for ink in inks]
+        layouts = [lines or [TextLine((), (0.0, 0.0, 0.0, 0.0), ())]
+                   for lines in (layouts if layouts is not None else map(find_lines, inks))]
         layout_ms = (time.perf_counter() - t0) * 1e3 / max(len(inks), 1)
         per_word = self.word_alternatives if word_alternatives is None else word_alternatives
         setting = _Setting(self._width(beam), per_word, with_hidden)
@@ -407,11 +410,18 @@ class PageReader:
     def __init__(self, recognizer: Recognizer, size: int = 256) -> None:
         self.recognizer = recognizer
         self._cache = _LineCache(size)
+        self._last: tuple[Ink, list[TextLine]] | None = None
 
     def read(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
              word_alternatives: int | None = None) -> Recognition:
-        """As `Recognizer.recognize`, reusing the readings of unchanged lines."""
-        return self.recognizer._read_pages([ink], beam, with_hidden, word_alternatives, self._cache)[0]
+        """As `Recognizer.recognize`, reusing the readings of unchanged lines (and, while the
+        pen only adds to the line it is in, the layout of the other lines)."""
+        t0 = time.perf_counter()
+        lines = updated_lines(*self._last, ink) if self._last is not None else find_lines(ink)
+        layout_ms = (time.perf_counter() - t0) * 1e3
+        self._last = (ink, lines)
+        result = self.recognizer._read_pages([ink], beam, with_hidden, word_alternatives, self._cache, [lines])[0]
+        return replace(result, timings_ms={**result.timings_ms, "layout": layout_ms})
 
     @property
     def cached_lines(self) -> int:

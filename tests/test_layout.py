@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
-from handwriting.layout import find_lines
+from handwriting.layout import find_lines, updated_lines
 
 pytest.importorskip("HersheyFonts")
 from handwriting.synth import synthesize  # noqa: E402
@@ -130,3 +130,15 @@ def test_every_stroke_is_in_exactly_one_line_and_word(strokes):
     lines = find_lines(ink)
     assert sorted(k for line in lines for k in line.strokes) == list(range(ink.num_strokes))
     assert all(line.strokes == tuple(k for word in line.words for k in word.strokes) for line in lines)
+
+
+def test_a_page_being_written_is_laid_out_again_only_where_the_pen_is():
+    rows = [written(text, 0, SPACING * n) for n, text in enumerate(TEXT)]
+    ink = page(*rows)
+    lines = find_lines(ink)
+    last = ink.strokes[-1]
+    shorter = Ink(ink.strokes[:-1] + (last[: len(last) // 2],))
+    assert updated_lines(shorter, find_lines(shorter), ink) == lines  # the last stroke grew, in its line
+    below = ink.strokes + tuple(written("next", 0, 3 * SPACING))
+    assert updated_lines(ink, lines, Ink(below)) == find_lines(Ink(below))  # a new line: laid out again
+    assert len(updated_lines(ink, lines, Ink(below))) == 4
