@@ -4,7 +4,9 @@ A corpus holds `data/<category>/<contributor>/...` files with `.SEGMENT` lines a
 `.INCLUDE` statements, and `include/<contributor>/...` files with the pen data
 (`.PEN_DOWN` / `.PEN_UP` blocks of numbers laid out as `.COORD` declares) and the
 device description (`.POINTS_PER_SECOND`, `.X_POINTS_PER_INCH`, ...). Includes nest;
-they are looked up in the corpus `include/` folder, then beside the including file.
+they are looked up in the corpus `include/` folder, then beside the including file, and
+must lie inside the corpus (the folder holding `data/` and `include/`; for a file outside
+a corpus, its own folder), at most 8 deep and `HANDWRITING_MAX_INCLUDES` in all.
 
 `.SEGMENT <level> <delineation> [quality] ["label"]` names blocks by number: only
 non-empty `.PEN_DOWN`/`.PEN_UP` blocks count, from zero, restarting at `.START_SET`.
@@ -28,6 +30,7 @@ import numpy as np
 from handwriting.errors import InkFormatError
 from handwriting.formats._common import read_limited
 from handwriting.ink import DEFAULT_RATE_HZ, Ink
+from handwriting.limits import INCLUDES
 
 __all__ = [
     "NAME",
@@ -269,6 +272,8 @@ class _Walker:
         self.category = parts[0] if parts else None
         self.contributor = parts[1] if parts and len(parts) > 2 else None
         self.include_root = _corpus_root(path.parent.resolve())
+        self.allowed_root = self.include_root or path.parent.resolve()
+        self.includes_read = 0
         self.coord: tuple[str, ...] = ("X", "Y")
         self.rate: float | None = None
         self.dpi: list[float | None] = [None, None]
@@ -332,6 +337,12 @@ class _Walker:
 
     def _include(self, entry: _Entry, source: Path, stack: tuple[Path, ...]) -> None:
         name = entry.args.split()[0] if entry.args.split() else ""
+        self.includes_read += 1
+        if self.includes_read > INCLUDES.value():  # said once; the rest are skipped unresolved
+            if self.includes_read == INCLUDES.value() + 1:
+                self.sets[-1].problems.append(f".INCLUDE {name} ({source.name} line {entry.line}): "
+                                              + INCLUDES.exceeded(f"over {INCLUDES.value():,}"))
+            return
         try:
             target = self._resolve_include(name, source)
             if target in stack:
@@ -353,7 +364,10 @@ class _Walker:
             candidate = base / name
             try:
                 if candidate.is_file():
-                    return candidate.resolve()
+                    target = candidate.resolve()
+                    if not target.is_relative_to(self.allowed_root):
+                        raise InkFormatError(None, None, f"refused: outside the corpus folder {self.allowed_root}")
+                    return target
             except (OSError, ValueError) as exc:  # name too long, NUL bytes, ...
                 raise InkFormatError(None, None, f"unusable file name ({exc})") from None
         raise InkFormatError(None, None, "file not found in " + " or ".join(str(b) for b in bases))
