@@ -16,6 +16,7 @@ from typing import Iterator
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
+from handwriting.limits import RECOGNIZE_POINTS
 
 __all__ = ["ItemResult", "recognize_files", "iter_items"]
 
@@ -72,6 +73,9 @@ def _recognize_file(path: str) -> list[ItemResult]:
             results[k] = ItemResult(path, index, None, None, [], [], str(item))
         elif item.is_empty:
             results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: empty ink")
+        elif item.num_points > RECOGNIZE_POINTS.value():
+            problem = RECOGNIZE_POINTS.exceeded(f"{item.num_points:,}")
+            results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: {problem}")
         else:
             good.append((k, index, item))
     for start in range(0, len(good), BATCH_SIZE):

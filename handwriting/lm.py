@@ -23,6 +23,7 @@ import threading
 from bisect import bisect_left
 from collections import defaultdict
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
@@ -30,7 +31,9 @@ import numpy as np
 
 from handwriting.alphabet import Alphabet
 from handwriting.atomic import atomic_write_bytes
-from handwriting.errors import HandwritingError
+from handwriting.errors import HandwritingError, InkFormatError
+from handwriting.formats._common import read_limited
+from handwriting.limits import inflate
 
 __all__ = ["LanguageModel", "ContextStates", "WordStates", "build_language_model", "load_language_model", "save_language_model", "perplexity"]
 
@@ -224,12 +227,40 @@ class WordStates(_Table):
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
+    """A `.lm` file; HandwritingError for one that is not one (or decompresses past the limits)."""
     try:
-        data = json.loads(gzip.decompress(Path(path).read_bytes()))
+        data = json.loads(inflate(read_limited(path), path))
+        problem = _structure_problem(data)
+        if problem:
+            raise ValueError(problem)
         return LanguageModel(Alphabet(data["alphabet"]), int(data["order"]), data["counts"], set(data["lexicon"]),
                              data.get("smoothing", "witten-bell"), float(data.get("discount", 0.0)))
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-        raise HandwritingError(f"{path}: not a readable language model ({type(exc).__name__})") from None
+    except InkFormatError as exc:
+        raise HandwritingError(f"{path}: not a readable language model ({exc.reason})") from None
+    except (EOFError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise HandwritingError(f"{path}: not a readable language model ({str(exc)[:160] or type(exc).__name__})") from None
+
+
+def _structure_problem(data: object) -> str | None:
+    """What keeps decoded `.lm` JSON from being a language model, or None."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if not isinstance(data.get("alphabet"), str) or not isinstance(data.get("lexicon"), list):
+        return "alphabet or lexicon missing"
+    if not isinstance(data.get("order"), int) or not 1 <= data["order"] <= 32:
+        return "order must be a whole number from 1 to 32"
+    if not isinstance(data.get("discount", 0.0), (int, float)) or not all(isinstance(w, str) for w in data["lexicon"]):
+        return "discount or lexicon of the wrong type"
+    counts = data.get("counts")
+    if not isinstance(counts, dict) or not all(type(row) is dict for row in counts.values()):
+        return "counts must map contexts to rows of character counts"
+    values = list(chain.from_iterable(row.values() for row in counts.values()))
+    if not set(map(type, values)) <= {int, float}:
+        return "counts must be numbers"
+    array = np.array(values, dtype=float)
+    if not (np.isfinite(array) & (array >= 0)).all():
+        return "counts must be finite and not negative"
+    return None
 
 
 def build_language_model(texts: Iterable[str], alphabet: Alphabet, order: int = 7,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import random
 import tarfile
 import tempfile
+import zlib
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +28,7 @@ from handwriting.formats import expand_paths, read_items
 from handwriting.formats import unipen as unipen_format
 from handwriting.formats.iamondb import normalize_transcription
 from handwriting.ink import Ink
+from handwriting.limits import ARCHIVE_FILES, EXTRACT_MB, MB
 from handwriting.shards import write_shard
 
 __all__ = ["CORPORA", "prepare", "corpus_root"]
@@ -66,15 +69,33 @@ def corpus_root(source: str | Path, corpus: str) -> Iterator[Path]:
     if not source.is_file() or not tarfile.is_tarfile(source):
         raise HandwritingError(f"{source}: neither a corpus folder nor a .tar archive")
     with tempfile.TemporaryDirectory(prefix="handwriting-corpus-") as tmp:
-        with tarfile.open(source) as tar:
-            members = tar.getmembers()
-            for member in tqdm(members, desc=f"extracting {source.name}", unit="file", disable=None):
-                tar.extract(member, tmp, filter="data")
+        _extract(source, Path(tmp))
         writers = source.parent / source.name.split("-")[0].split(".")[0] / "writers.tsv"
         root = _find_root(Path(tmp), marker)
         if writers.is_file() and not (root / "writers.tsv").exists():
             (root / "writers.tsv").write_bytes(writers.read_bytes())
         yield root
+
+
+def _extract(source: Path, folder: Path) -> None:
+    """Extract the archive `source` into `folder`: members the "data" filter refuses (links out,
+    devices, absolute paths) and archives past ARCHIVE_FILES or EXTRACT_MB are one clear error."""
+    member = None
+    try:
+        with tarfile.open(source) as tar:
+            members = tar.getmembers()
+            size = sum(m.size for m in members if m.isreg())
+            if len(members) > ARCHIVE_FILES.value():
+                raise HandwritingError(f"{source}: {ARCHIVE_FILES.exceeded(f'{len(members):,}')}")
+            if size > EXTRACT_MB.value() * MB:
+                raise HandwritingError(f"{source}: {EXTRACT_MB.exceeded(f'{size / MB:,.0f}')}")
+            for member in tqdm(members, desc=f"extracting {source.name}", unit="file", disable=None):
+                tar.extract(member, folder, filter="data")
+    except tarfile.FilterError as exc:
+        raise HandwritingError(f"{source}: member {exc.tarinfo.name!r} refused ({exc})") from None
+    except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        where = f" at member {member.name!r}" if member is not None else ""
+        raise HandwritingError(f"{source}: damaged or unreadable archive{where} ({exc})") from None
 
 
 def prepare(

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from handwriting.atomic import atomic_write_bytes
-from handwriting.errors import HandwritingError
+from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.ink import Ink
+from handwriting.limits import INFLATE_RATIO, INFLATE_RATIO_FROM, INFLATED_MB, MB, check_regular, inflated_too_much
 
 __all__ = ["write_shard", "read_shard", "read_split"]
 
@@ -35,19 +36,53 @@ def write_shard(inks: list[Ink], path: str | Path) -> None:
 
 
 def read_shard(path: str | Path) -> list[Ink]:
+    """The inks of a shard; HandwritingError for a file that is not one, or that decompresses
+    past the limits of `handwriting.limits` (checked before anything is decompressed)."""
     try:
+        _check_inflated(path)
         with np.load(path, allow_pickle=False) as data:
             points, stroke_ends, sample_ends = data["points"], data["stroke_ends"], data["sample_ends"]
             meta = json.loads(str(data["meta"]))
+    except InkFormatError as exc:
+        raise HandwritingError(str(exc)) from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise HandwritingError(f"{path}: not a readable training shard ({exc})") from None
+    problem = _layout_problem(points, stroke_ends, sample_ends, meta)
+    if problem:
+        raise HandwritingError(f"{path}: not a readable training shard ({problem})")
     strokes = np.split(points.astype(np.float64), stroke_ends[:-1]) if len(stroke_ends) else []
     inks, start = [], 0
     for end, m in zip(sample_ends, meta):
-        label, writer = m.pop("label"), m.pop("writer")
+        label, writer = m.pop("label", None), m.pop("writer", None)
         inks.append(Ink(tuple(strokes[start:end]), label=label, writer=writer, meta=m))
         start = end
     return inks
+
+
+def _check_inflated(path: str | Path) -> None:
+    """InkFormatError unless `path` is a regular file whose members decompress within the limits."""
+    size = check_regular(path).st_size
+    with zipfile.ZipFile(path) as archive:
+        inflated = sum(info.file_size for info in archive.infolist())
+    if inflated > min(INFLATED_MB.value() * MB, max(INFLATE_RATIO_FROM, INFLATE_RATIO.value() * size)):
+        raise InkFormatError(path, None, inflated_too_much(size))
+
+
+def _layout_problem(points: np.ndarray, stroke_ends: np.ndarray, sample_ends: np.ndarray, meta: object) -> str | None:
+    """What is wrong with the arrays of a shard, or None."""
+    if points.ndim != 2 or points.shape[1] != 3 or not np.issubdtype(points.dtype, np.floating):
+        return f"points must be an (n, 3) float array, not {points.dtype} {points.shape}"
+    for name, ends, total, step in (("stroke_ends", stroke_ends, len(points), 1),  # strokes have points
+                                    ("sample_ends", sample_ends, len(stroke_ends), 0)):  # inks may be empty
+        if ends.ndim != 1 or not np.issubdtype(ends.dtype, np.integer):
+            return f"{name} must be a list of whole numbers"
+        if len(ends) and (ends[0] < step or (np.diff(ends) < step).any() or ends[-1] != total):
+            return f"{name} must rise to {total}"
+    if len(stroke_ends) == 0 and len(points):
+        return "points without strokes"
+    if not isinstance(meta, list) or len(meta) != len(sample_ends) or not all(isinstance(m, dict) for m in meta):
+        return "meta must hold one object per ink"
+    return None
 
 
 def read_split(root: str | Path, split: str) -> list[Ink]:

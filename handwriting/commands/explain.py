@@ -16,6 +16,7 @@ from handwriting.atomic import atomic_write
 from handwriting.errors import HandwritingError
 from handwriting.formats import read_inks
 from handwriting.jsonsafe import dumps
+from handwriting.limits import RECOGNIZE_POINTS
 from handwriting.recognizer import Recognizer
 
 __all__ = ["register"]
@@ -57,6 +58,8 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 <= args.index < len(inks):
         raise HandwritingError(f"{args.file} holds {len(inks)} inks; there is no ink {args.index}")
     ink = inks[args.index]
+    if ink.num_points > RECOGNIZE_POINTS.value():
+        raise HandwritingError(f"{args.file}: ink {args.index}: {RECOGNIZE_POINTS.exceeded(f'{ink.num_points:,}')}")
     recognizer = Recognizer(args.model)
     recognition = recognizer.recognize(ink, with_hidden=True)
     target = None

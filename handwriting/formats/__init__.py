@@ -15,6 +15,7 @@ from typing import Iterable
 from handwriting.errors import InkFormatError
 from handwriting.formats import csvink, iamondb, inkml, jsonink, remarkable, shard, unipen, xournal
 from handwriting.ink import Ink
+from handwriting.limits import check_regular, ink_problem
 
 __all__ = ["READERS", "WRITERS", "detect_format", "read_inks", "read_items", "write_ink", "expand_paths", "INK_SUFFIXES"]
 
@@ -28,6 +29,7 @@ _SNIFF_BYTES = 4096
 def detect_format(path: str | Path) -> str:
     """The reader name for `path`: by its first bytes, else by its suffix."""
     path = Path(path)
+    check_regular(path)  # a FIFO or a device would block or never end
     try:
         with path.open("rb") as fh:
             head = fh.read(_SNIFF_BYTES)
@@ -60,7 +62,7 @@ def _guarded(path: str | Path, fmt: str | None, function: str) -> list:
         raise InkFormatError(path, None, f"unknown format {name!r}; known: {', '.join(READERS)}")
     module = READERS[name]
     try:
-        return getattr(module, function, module.read)(path)
+        return _within_limits(getattr(module, function, module.read)(path), path, function == "read")
     except InkFormatError:
         raise
     except RecursionError:
@@ -69,6 +71,17 @@ def _guarded(path: str | Path, fmt: str | None, function: str) -> list:
         raise InkFormatError(path, None, "too large to read into memory") from None
     except Exception as exc:  # a reader bug must still reach the user as one clear message
         raise InkFormatError(path, None, f"unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def _within_limits(items: list, path: Path, strict: bool) -> list:
+    """`items`, with an ink over a limit of `handwriting.limits` raised (`strict`) or replaced by its error."""
+    out = []
+    for i, item in enumerate(items):
+        problem = ink_problem(item.strokes) if isinstance(item, Ink) else None
+        if problem and strict:
+            raise InkFormatError(path, f"item {i}", problem)
+        out.append(InkFormatError(path, f"item {i}", problem) if problem else item)
+    return out
 
 
 def write_ink(inks: Ink | list[Ink], path: str | Path, fmt: str | None = None) -> None:

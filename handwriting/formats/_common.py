@@ -11,29 +11,30 @@ import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
 from handwriting.errors import InkFormatError
+from handwriting.limits import FILE_MB, MB, check_regular
 
-__all__ = ["MAX_FILE_BYTES", "read_limited", "read_text", "parse_xml", "local_name", "to_float", "format_number"]
-
-MAX_FILE_BYTES = 256 * 1024 * 1024
+__all__ = ["read_limited", "read_text", "parse_xml", "local_name", "to_float", "format_number"]
 
 
-def read_limited(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of `path`, or InkFormatError if it is missing, unreadable or too large."""
+def read_limited(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of `path`, or InkFormatError if it is missing, not a regular file, or larger
+    than `limit` bytes (default: the HANDWRITING_MAX_FILE_MB limit)."""
     p = Path(path)
+    size = check_regular(p).st_size
+    cap = FILE_MB.value() * MB if limit is None else limit
+    if size > cap:
+        raise InkFormatError(p, None, f"file is {size / 1e6:.0f} MB, over the {cap / 1e6:.0f} MB limit")
     try:
-        size = p.stat().st_size
-        if size > limit:
-            raise InkFormatError(p, None, f"file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit")
-        return p.read_bytes()
-    except InkFormatError:
-        raise
-    except IsADirectoryError:
-        raise InkFormatError(p, None, "is a directory, not a file") from None
+        with p.open("rb") as fh:
+            data = fh.read(cap + 1)  # a file growing while read is still cut off
     except OSError as exc:
         raise InkFormatError(p, None, exc.strerror or str(exc)) from None
+    if len(data) > cap:
+        raise InkFormatError(p, None, f"grew past the {cap / 1e6:.0f} MB limit while read")
+    return data
 
 
-def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
+def read_text(path: str | Path, limit: int | None = None) -> str:
     """The UTF-8 text of `path` (a byte-order mark dropped), or InkFormatError."""
     data = read_limited(path, limit)
     try:
