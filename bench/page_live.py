@@ -14,13 +14,12 @@ Decoding is the live one: beam 6 with the language model, one onnxruntime thread
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from bench.machine import describe
-from bench.pages import held_out_forms
+from bench.pages import held_out_forms, saved
 from bench.timing import summarize, time_ms
 from handwriting.decode import LIVE_BEAM
 from handwriting.formats import read_inks
@@ -95,10 +94,7 @@ def main(argv: list[str] | None = None) -> int:
               f"all lines {results[size]['all_lines']['median']:.1f} ms, layout {results[size]['layout']['median']:.1f} ms", flush=True)
     summary = {"machine": describe(), "beam": LIVE_BEAM, "lm": recognizer.lm is not None, "steps": STEPS,
                "pages_per_size": args.pages, "sizes": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=1))
-    print(report(summary))
-    return 0
+    return saved(summary, args.out, report(summary))
 
 
 def report(summary: dict) -> str:

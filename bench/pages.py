@@ -30,6 +30,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from bench.machine import describe
 from handwriting.decode import DEFAULT_BEAM
 from handwriting.formats import read_inks, xournal
 from handwriting.ink import T, Ink
@@ -37,7 +38,7 @@ from handwriting.metrics import ErrorCounts
 from handwriting.prepare import _split_by_writer, training_label
 from handwriting.recognizer import Recognizer
 
-__all__ = ["held_out_forms", "page_conditions", "main"]
+__all__ = ["held_out_forms", "page_conditions", "saved", "main"]
 
 CONDITIONS = ("writing", "shuffled", "no_time")
 LINE_PAUSE_MS = 1000.0  # the clock between two lines written one after the other, when shuffled
@@ -124,16 +125,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n + 1}/{len(names)} {form}: " + ", ".join(f"{c} {counts[c].cer:.2%} ({right[c]} right)" for c in CONDITIONS),
                   flush=True)
     summary = {
-        "model": recognizer.name, "beam": args.beam, "lm": recognizer.lm is not None,
+        "machine": describe(), "model": recognizer.name, "beam": args.beam, "lm": recognizer.lm is not None,
         "pages": len(names), "lines": sum(r["lines"] for r in per_page),
         "writers": len(writers),
         "conditions": {c: {"cer": counts[c].cer, "wer": counts[c].wer, "right_line_count": right[c],
                            "chars": counts[c].chars, "seconds": round(seconds[c], 1)} for c in CONDITIONS},
         "per_page": per_page,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=1))
-    print(report(summary))
+    return saved(summary, args.out, report(summary))
+
+
+def saved(summary: dict, out: Path, table: str) -> int:
+    """Write `summary` as JSON to `out`, print the README `table`; the exit code."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1))
+    print(table)
     return 0
 
 

@@ -208,7 +208,8 @@ class Recognizer:
             taken += len(layout)
             timings = {"layout": layout_ms, **{stage: sum(parts[k].timings_ms[stage] for k in span if k in fresh)
                                                for stage in ("preprocess", "network", "decode")}}
-            results.append(_joined_lines(ink, layout, [parts[k] for k in span], self.num_alternatives, with_hidden, timings))
+            results.append(_joined_lines(ink, layout, [parts[k] for k in span], self.num_alternatives, with_hidden, timings,
+                                         cache.placed if cache is not None else None))
         return results
 
     def _width(self, beam: int | None) -> int:
@@ -314,37 +315,54 @@ def _mapped(strokes: tuple[int, ...], stroke_map: list[int]) -> tuple[int, ...]:
     return tuple(sorted(stroke_map[s] for s in strokes))
 
 
+def _placed(part: Recognition, line: TextLine, point_starts: np.ndarray, frame_start: int, char0: int
+            ) -> tuple[list[CharSpan], list[WordSpan], np.ndarray, np.ndarray]:
+    """A line's characters and words numbered in the whole ink, and its frames' points and strokes."""
+    stroke_map = np.asarray(line.strokes, int)
+    strokes = stroke_map.tolist()
+    lengths = point_starts[stroke_map + 1] - point_starts[stroke_map]
+    point_map = np.repeat(point_starts[stroke_map] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
+    chars = [CharSpan(c.char, c.frame + frame_start, c.start + frame_start, c.end + frame_start,  # not `replace`: 5x faster
+                      _mapped(c.strokes, strokes), point_map[c.points], c.bbox) for c in part.characters]
+    words = [WordSpan(w.text, w.first_char + char0, w.last_char + char0, w.start + frame_start, w.end + frame_start,
+                      _mapped(w.strokes, strokes), w.bbox, w.alternatives) for w in part.words]
+    return chars, words, point_map[part.frames.point_index], stroke_map[part.frames.stroke_index]
+
+
 def _joined_lines(ink: Ink, layout: list[TextLine], parts: list[Recognition], num_alternatives: int, with_hidden: bool,
-                  timings: dict[str, float]) -> Recognition:
+                  timings: dict[str, float], memo: dict | None = None) -> Recognition:
     """One Recognition for `ink` from the readings of its lines (in reading order): texts joined
     by newlines; frames, characters and words numbered over the whole ink, strokes and points
-    mapped back from each line's own numbering to the ink's."""
+    mapped back from each line's own numbering to the ink's. `memo` keeps each line so placed
+    for the next call (a line in the same place with the same reading is not placed again)."""
     point_starts = np.concatenate([[0], np.cumsum([len(s) for s in ink.strokes])]).astype(int)
     chars: list[CharSpan] = []
     words: list[WordSpan] = []
     lines: list[LineSpan] = []
     frames: list[Frames] = []
     starts: list[int] = []
+    used: dict = {}
     frame_start, shift = 0, 0.0
     for n, (line, part) in enumerate(zip(layout, parts)):
         starts.append(frame_start)
-        stroke_map = np.asarray(line.strokes, int)
-        strokes = stroke_map.tolist()
-        lengths = point_starts[stroke_map + 1] - point_starts[stroke_map]
-        point_map = np.repeat(point_starts[stroke_map] - (np.cumsum(lengths) - lengths), lengths) + np.arange(lengths.sum())
         if n:
             chars.append(CharSpan("\n", frame_start - 1, frame_start - 1, frame_start, (), np.zeros(0, int), None))
         char0 = len(chars)
-        chars += [CharSpan(c.char, c.frame + frame_start, c.start + frame_start, c.end + frame_start,  # not `replace`: 5x faster
-                           _mapped(c.strokes, strokes), point_map[c.points], c.bbox) for c in part.characters]
-        mine = [WordSpan(w.text, w.first_char + char0, w.last_char + char0, w.start + frame_start, w.end + frame_start,
-                         _mapped(w.strokes, strokes), w.bbox, w.alternatives) for w in part.words]
+        key = (line.strokes, frame_start, char0, point_starts[list(line.strokes)].tobytes())
+        known = memo.get(key) if memo is not None else None
+        placed = known[1] if known is not None and known[0] is part else _placed(part, line, point_starts, frame_start, char0)
+        used[key] = (part, placed)
+        line_chars, mine, point_index, stroke_index = placed
+        chars += line_chars
         words += mine
-        lines.append(LineSpan(part.text, line.bbox if strokes else None, line.strokes, tuple(mine)))
+        lines.append(LineSpan(part.text, line.bbox if line.strokes else None, line.strokes, tuple(mine)))
         f = part.frames
-        frames.append(Frames(f.features, point_map[f.point_index], stroke_map[f.stroke_index], f.xy + [shift, 0.0]))
+        frames.append(Frames(f.features, point_index, stroke_index, f.xy + [shift, 0.0]))
         shift += (float(f.xy[:, 0].max()) if len(f) else 0.0) + LINE_GAP
         frame_start += len(f)
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     joined = Frames(*(np.concatenate([getattr(f, name) for f in frames]) for name in ("features", "point_index",
                                                                                       "stroke_index", "xy")), tuple(starts))
     hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if with_hidden else []
@@ -382,6 +400,7 @@ class _LineCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: OrderedDict[bytes, tuple[_Setting, Recognition]] = OrderedDict()
+        self.placed: dict = {}  # the lines of the page read last, numbered in its ink (see `_joined_lines`)
 
     def get(self, key: bytes, wanted: _Setting) -> Recognition | None:
         entry = self._entries.get(key)
