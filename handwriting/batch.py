@@ -7,8 +7,8 @@ each with its own onnxruntime session; results come back in input order.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -17,6 +17,7 @@ from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
 from handwriting.limits import RECOGNIZE_POINTS
+from handwriting.shutdown import die_with_parent
 
 __all__ = ["ItemResult", "recognize_files", "iter_items"]
 
@@ -62,6 +63,11 @@ def _init_worker(model: str | None, options: dict) -> None:
     _worker_recognizer = Recognizer(model, **options)
 
 
+def _init_pool_worker(parent: int, model: str | None, options: dict) -> None:
+    die_with_parent(parent)
+    _init_worker(model, options)
+
+
 def _recognize_file(path: str) -> list[ItemResult]:
     recognizer = _worker_recognizer
     assert recognizer is not None, "worker not initialised"
@@ -102,8 +108,9 @@ def recognize_files(paths: list[str], model: str | None = None, jobs: int = 1, p
             yield from _recognize_file(f)
             bar.update()
     else:
-        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model, options)) as pool:
-            for results in pool.map(_recognize_file, files, chunksize=max(1, len(files) // (jobs * 8))):
+        # leaving the block, even interrupted, killed (SIGTERM) or abandoned, ends the workers at once
+        with multiprocessing.Pool(jobs, initializer=_init_pool_worker, initargs=(os.getpid(), model, options)) as pool:
+            for results in pool.imap(_recognize_file, files, chunksize=max(1, len(files) // (jobs * 8))):
                 yield from results
                 bar.update()
     bar.close()

@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from handwriting.errors import HandwritingError
+from handwriting.shutdown import exit_on_signals
 
 __all__ = ["main", "build_parser"]
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    exit_on_signals()  # SIGTERM cleans up temporary files and folders as Ctrl+C does
     try:
         return int(args.run(args) or 0)
     except HandwritingError as exc:
