@@ -27,8 +27,7 @@ def synthesize(text: str, font: str = "scripts", rng: np.random.Generator | None
     renderer.load_default_font(font)
     strokes, clock = [], 0.0
     for polyline in renderer.strokes_for_text(text):
-        pts = np.asarray(polyline, dtype=np.float64)
-        pts[:, 1] = -pts[:, 1]  # Hershey's y axis points up
+        pts = np.asarray(polyline, dtype=np.float64)  # the package gives y pointing down already
         dense = _densify(pts)
         arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(dense, axis=0), axis=1))])
         t = clock + arc / _PEN_SPEED

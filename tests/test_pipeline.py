@@ -96,7 +96,7 @@ def test_recognize_cli_reports_bad_files_and_keeps_good_ones(tiny_run, tmp_path,
     records = [json.loads(line) for line in out.read_text().splitlines()]
     for word in (w for r in records for w in r["words"]):
         assert word["alternatives"][0] == word["text"] and len(set(word["alternatives"])) == len(word["alternatives"]) <= 3
-    assert {tuple(sorted(r)) for r in records} == {("alternatives", "error", "index", "label", "path", "text", "words")}
+    assert {tuple(sorted(r)) for r in records} == {("alternatives", "error", "index", "label", "lines", "path", "text", "words")}
     good = [r for r in records if r["error"] is None]
     bad = [r for r in records if r["error"] is not None]
     assert len(good) == 3 and [r["index"] for r in good if r["path"].endswith("two.json")] == [0, 1]
