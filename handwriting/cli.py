@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    exit_on_signals()  # SIGTERM cleans up temporary files and folders as Ctrl+C does
+    if args.command != "app":  # (Qt's event loop would hold a Python signal handler back)
+        exit_on_signals()  # SIGTERM cleans up temporary files and folders as Ctrl+C does
     try:
         return int(args.run(args) or 0)
     except HandwritingError as exc:
