@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import random
+import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -278,22 +281,40 @@ def test_non_loopback_bind_needs_a_token():
     assert run.stderr.count("\n") == 1 and "--token" in run.stderr
 
 
+def slow_request(url: str, inks: list[Ink]) -> tuple[threading.Thread, list]:
+    """A request of 12 lines (seconds with beam 32) sent from a thread and in a worker on return;
+    its answer lands in the list."""
+    body = json.dumps({"inks": [ink_json(inks[0]), ink_json(inks[1])] * 6}).encode()
+    answers: list = []
+    sender = threading.Thread(target=lambda: answers.append(httpx.post(url + "v1/recognize", content=body, timeout=120)))
+    sender.start()
+    time.sleep(0.5)
+    return sender, answers
+
+
 def test_sigterm_answers_requests_in_flight_and_ends_the_workers(inks):
     server = launch("--workers", "1")
     workers = server.child_pids()
     assert len(workers) >= 1
-    body = json.dumps({"inks": [ink_json(inks[0]), ink_json(inks[1])] * 6}).encode()
-    answers = []
-    sender = threading.Thread(target=lambda: answers.append(httpx.post(server.url + "v1/recognize", content=body,
-                                                                       timeout=120)))
-    sender.start()
-    time.sleep(0.5)  # the request is in the worker now (12 lines with beam 32 take seconds)
-    server.process.send_signal(15)
+    sender, answers = slow_request(server.url, inks)
+    server.process.send_signal(signal.SIGTERM)
     sender.join(120)
     server.process.wait(60)
     assert answers and answers[0].status_code == 200 and len(answers[0].json()["results"]) == 12
     time.sleep(0.5)
     assert not [pid for pid in workers if _alive(pid)]
+
+
+def test_a_killed_worker_is_a_503_and_is_replaced(inks):
+    with launch("--workers", "1") as server:
+        sender, answers = slow_request(server.url, inks)
+        for pid in server.child_pids():
+            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text():  # a worker, not the resource tracker
+                os.kill(pid, signal.SIGKILL)
+        sender.join(120)
+        assert answers[0].status_code == 503 and "worker process stopped" in answers[0].json()["error"]
+        again = httpx.post(server.url + "v1/recognize", content=json.dumps({"ink": ink_json(inks[0])}), timeout=120)
+        assert again.status_code == 200 and again.json()["text"]
 
 
 def _alive(pid: int) -> bool:

@@ -34,7 +34,10 @@
   }
 
   let model = null;
-  const describe = () => (model = model || call("v1/models").then((a) => a.models[0]));
+  const describe = () => (model = model || call("v1/models").then((a) => a.models[0], (error) => {
+    model = null;  // asked again next time: the service may be starting
+    throw error;
+  }));
 
   function checkConstraint(constraint) {
     if (!constraint || !Array.isArray(constraint.languages)) {
