@@ -18,8 +18,15 @@ __all__ = ["main", "build_parser"]
 COMMANDS = ["info", "recognize", "eval", "explain", "app", "serve", "prepare", "train", "export", "finetune", "lm", "pdf", "annotate"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (the full usage is one --help away); exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="handwriting", description="Offline online-handwriting recognizer.")
+    parser = _Parser(prog="handwriting", description="Offline online-handwriting recognizer.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"handwriting.commands.{name}").register(sub)

@@ -97,7 +97,8 @@ def test_bad_usage_exits_2(capsys) -> None:
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 2
-    assert "usage:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count(" error: ") == 2 and err.count("\n") == 2  # one line each
 
 
 def test_progress_bar_only_on_a_terminal_and_for_many_files(tmp_path: Path, monkeypatch, capsys) -> None:

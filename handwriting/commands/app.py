@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from handwriting.errors import HandwritingError
+from handwriting.options import nonnegative_int, output_file, positive_float
 
 __all__ = ["register"]
 
@@ -21,9 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model file (default: models/handwriting-en.onnx or $HANDWRITING_MODEL)")
     p.add_argument("--replay", metavar="FILE", help="ink file to write onto the pad as it was written")
-    p.add_argument("--index", type=int, metavar="N", help="which ink of a file holding several (default: the first)")
-    p.add_argument("--speed", type=float, default=1.0, help="replay speed factor (default 1: real time)")
-    p.add_argument("--screenshot", metavar="OUT.png", help="save the window as PNG after the replay, then exit")
+    p.add_argument("--index", type=nonnegative_int, metavar="N", help="which ink of a file holding several (default: the first)")
+    p.add_argument("--speed", type=positive_float, default=1.0, help="replay speed factor (default 1: real time)")
+    p.add_argument("--screenshot", type=output_file, metavar="OUT.png", help="save the window as PNG after the replay, then exit")
     p.set_defaults(run=_run)
 
 

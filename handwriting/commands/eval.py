@@ -10,6 +10,7 @@ from handwriting.batch import recognize_files
 from handwriting.commands.recognize import add_model_options, recognizer_options
 from handwriting.errors import HandwritingError
 from handwriting.jsonsafe import dumps
+from handwriting.options import nonnegative_int, positive_int
 from handwriting.metrics import ErrorCounts
 
 __all__ = ["register"]
@@ -19,9 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="measure CER/WER on labelled ink files")
     p.add_argument("paths", nargs="+", help="labelled ink files, directories or globs")
     add_model_options(p)
-    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
     p.add_argument("--json", action="store_true", help="one JSON object per file, then a summary object")
-    p.add_argument("--show", type=int, default=0, metavar="N", help="print the N worst lines")
+    p.add_argument("--show", type=nonnegative_int, default=0, metavar="N", help="print the N worst lines")
     p.set_defaults(run=_run)
 
 

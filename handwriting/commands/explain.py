@@ -17,6 +17,7 @@ from handwriting.errors import HandwritingError
 from handwriting.formats import read_inks
 from handwriting.jsonsafe import dumps
 from handwriting.limits import RECOGNIZE_POINTS
+from handwriting.options import nonnegative_int, output_file, positive_int
 from handwriting.recognizer import Recognizer
 
 __all__ = ["register"]
@@ -26,15 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="picture (and JSON) of cell states and saliency for one ink",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="ink file")
-    p.add_argument("--index", type=int, default=0, metavar="N", help="which ink of the file (default 0)")
-    p.add_argument("--char", type=int, metavar="K", help="explain the K-th recognised character (default: the last)")
+    p.add_argument("--index", type=nonnegative_int, default=0, metavar="N", help="which ink of the file (default 0)")
+    p.add_argument("--char", type=nonnegative_int, metavar="K", help="explain the K-th recognised character (default: the last)")
     p.add_argument("--model", help="model file (default: models/handwriting-en.onnx or $HANDWRITING_MODEL)")
     p.add_argument("--cells", choices=["active", "variable"], default="active",
                    help="show the most active or the most variable cells (default active)")
-    p.add_argument("--count", type=int, default=16, metavar="K", help="how many cells to show (default 16)")
+    p.add_argument("--count", type=positive_int, default=16, metavar="K", help="how many cells to show (default 16)")
     p.add_argument("--size", default="1400x520", metavar="WxH", help="picture size in pixels (default 1400x520)")
-    p.add_argument("--out", required=True, metavar="view.png", help="the PNG to write")
-    p.add_argument("--json", metavar="out.json", help="also write the explanation's arrays as JSON")
+    p.add_argument("--out", required=True, type=output_file, metavar="view.png", help="the PNG to write")
+    p.add_argument("--json", type=output_file, metavar="out.json", help="also write the explanation's arrays as JSON")
     p.set_defaults(run=_run)
 
 
@@ -52,8 +53,6 @@ def _run(args: argparse.Namespace) -> int:
     from handwriting.explain import explain  # imports onnx, slow: only when the command runs
 
     width, height = _size(args.size)
-    if args.count < 1:
-        raise HandwritingError("--count must be at least 1")
     inks = read_inks(args.file)
     if not 0 <= args.index < len(inks):
         raise HandwritingError(f"{args.file} holds {len(inks)} inks; there is no ink {args.index}")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from handwriting.errors import HandwritingError
+from handwriting.options import output_file
+from handwriting.preprocess import PreprocessConfig
 
 __all__ = ["register"]
 
@@ -12,9 +15,18 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a training checkpoint to ONNX (checked against torch)")
     p.add_argument("checkpoint", help="a .pt checkpoint written by `handwriting train`")
-    p.add_argument("--out", required=True, help="the .onnx file to write")
+    p.add_argument("--out", required=True, type=output_file, help="the .onnx file to write")
     p.add_argument("--card", help="a text/markdown file to embed as the model card")
     p.set_defaults(run=_run)
+
+
+def _card(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise HandwritingError(f"{path}: the model card is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise HandwritingError(f"{path}: cannot read the model card ({exc.strerror or exc})") from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -23,12 +35,20 @@ def _run(args: argparse.Namespace) -> int:
         from handwriting.train import load_checkpoint, model_from_checkpoint
     except ImportError as exc:
         raise HandwritingError(f"export needs torch: pip install 'handwriting[train]' ({exc})") from None
+    card = _card(args.card) if args.card else ""
     checkpoint = load_checkpoint(args.checkpoint)
-    card = open(args.card, encoding="utf-8").read() if args.card else ""
-    history = checkpoint.get("state", {}).get("history", [])
-    training = {"epochs": checkpoint.get("state", {}).get("epoch"), "last": history[-1] if history else None,
+    try:
+        PreprocessConfig.from_dict(checkpoint["preprocess"])
+    except (TypeError, ValueError) as exc:
+        raise HandwritingError(f"{args.checkpoint}: damaged preprocessing settings ({exc})") from None
+    state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}
+    history = state["history"] if isinstance(state.get("history"), list) else []
+    training = {"epochs": state.get("epoch"), "last": history[-1] if history else None,
                 "options": checkpoint.get("options")}
-    error = export(model_from_checkpoint(checkpoint), checkpoint["alphabet"], checkpoint["preprocess"], args.out,
-                   training, card)
+    model = model_from_checkpoint(checkpoint)
+    try:
+        error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card)
+    except (TypeError, ValueError, KeyError) as exc:  # settings of the wrong kind in a damaged checkpoint
+        raise HandwritingError(f"{args.checkpoint}: cannot be exported ({exc})") from None
     print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e})")
     return 0

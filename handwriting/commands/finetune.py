@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from handwriting.errors import HandwritingError
+from handwriting.options import fraction, nonnegative_int, output_file, positive_float, positive_int
 
 __all__ = ["register"]
 
@@ -14,11 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("finetune", help="adapt a model to one writer's labelled ink")
     p.add_argument("--data", nargs="+", required=True, help="labelled ink files or folders (e.g. collected in the app)")
     p.add_argument("--base", help="model to start from (default: the shipped model)")
-    p.add_argument("--out", required=True, help="the adapted .onnx model to write")
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--minutes", type=float, default=10.0, help="time limit (default 10)")
-    p.add_argument("--holdout", type=float, default=0.25, help="share of inks held back to check progress")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, type=output_file, help="the adapted .onnx model to write")
+    p.add_argument("--epochs", type=positive_int, default=40)
+    p.add_argument("--minutes", type=positive_float, default=10.0, help="time limit (default 10)")
+    p.add_argument("--holdout", type=fraction, default=0.25, help="share of inks held back to check progress")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
     p.set_defaults(run=_run)
 
 

@@ -9,6 +9,7 @@ from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
 from handwriting.lm import SMOOTHING, build_language_model, save_language_model
 from handwriting.modelfile import load_model_file
+from handwriting.options import int_range, nonnegative_int, output_file
 from handwriting.shards import read_shard
 
 __all__ = ["register"]
@@ -22,12 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--labels", nargs="+", default=[], metavar="SHARD",
                    help="training shards (.npz from `handwriting prepare`) whose multi-word labels are text lines")
     b.add_argument("--words", help="word frequency list: word<TAB>count per line (becomes the lexicon)")
-    b.add_argument("--wordfreq", type=int, default=0, metavar="N",
+    b.add_argument("--wordfreq", type=nonnegative_int, default=0, metavar="N",
                    help="add the N most frequent English words of the wordfreq package")
-    b.add_argument("--order", type=int, default=7, help="n-gram order (default 7)")
+    b.add_argument("--order", type=int_range(1, 32), default=7, help="n-gram order (default 7)")
     b.add_argument("--smoothing", choices=SMOOTHING, default="kneser-ney")
     b.add_argument("--model", help="take the alphabet from this model (default: the built-in alphabet)")
-    b.add_argument("--out", required=True)
+    b.add_argument("--out", required=True, type=output_file)
     b.set_defaults(run=_build)
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from handwriting.prepare import CORPORA, prepare
+from handwriting.options import fraction, nonnegative_int
 
 __all__ = ["register"]
 
@@ -15,8 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("corpus", choices=sorted(CORPORA), help="corpus kind")
     p.add_argument("source", help="corpus folder or its distribution archive (.tar.gz / .tar.xz)")
     p.add_argument("--out", required=True, help="output folder for train.npz, val.npz, summary.json")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="share of writers held out (default 0.1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the writer split")
+    p.add_argument("--val-fraction", type=fraction, default=0.1, help="share of writers held out (default 0.1)")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seed of the writer split")
     p.set_defaults(run=_run)
 
 

@@ -12,16 +12,17 @@ from handwriting.atomic import atomic_write
 from handwriting.batch import ItemResult, recognize_files
 from handwriting.decode import DEFAULT_BEAM, LM_WEIGHT
 from handwriting.jsonsafe import dumps
+from handwriting.options import finite_float, nonnegative_int, output_file, positive_int
 
 __all__ = ["register", "add_model_options", "recognizer_options"]
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="ONNX model (default: the shipped model, or $HANDWRITING_MODEL)")
-    p.add_argument("--beam", type=int, default=0, help=f"beam width (0: greedy, or beam {DEFAULT_BEAM} when an LM is used)")
+    p.add_argument("--beam", type=nonnegative_int, default=0, help=f"beam width (0: greedy, or beam {DEFAULT_BEAM} when an LM is used)")
     p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
-    p.add_argument("--lm-weight", type=float, default=LM_WEIGHT, help=f"weight of the LM's log-probabilities (default {LM_WEIGHT})")
+    p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT, help=f"weight of the LM's log-probabilities (default {LM_WEIGHT})")
 
 
 def recognizer_options(args: argparse.Namespace) -> dict:
@@ -34,11 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recognize", help="recognise ink files (InkML, IAM-OnDB XML, UNIPEN, JSON)")
     p.add_argument("paths", nargs="+", help="files, directories or globs")
     add_model_options(p)
-    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--jobs", type=positive_int, default=1, help="worker processes")
     p.add_argument("--format", choices=["jsonl", "csv", "text"], default="text")
-    p.add_argument("--word-alternatives", type=int, default=0, metavar="N",
+    p.add_argument("--word-alternatives", type=nonnegative_int, default=0, metavar="N",
                    help="up to N readings of every word (in jsonl: words[].alternatives)")
-    p.add_argument("--output", help="write results to this file (atomically) instead of stdout")
+    p.add_argument("--output", type=output_file, help="write results to this file (atomically) instead of stdout")
     p.set_defaults(run=_run)
 
 

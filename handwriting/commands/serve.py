@@ -16,6 +16,7 @@ import os
 
 from handwriting.commands.recognize import add_model_options, recognizer_options
 from handwriting.errors import HandwritingError
+from handwriting.options import port, positive_float, positive_int
 
 __all__ = ["register"]
 
@@ -24,12 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="local HTTP service: JSON API, Google Input Tools shape, web pad, polyfill",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free port)")
-    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+    p.add_argument("--port", type=port, default=8765, help="port (default 8765; 0: any free port)")
+    p.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1),
                    help="recognizer processes (default: 2, or 1 on a one-core machine)")
     p.add_argument("--token", default=os.environ.get("HANDWRITING_SERVE_TOKEN"),
                    help="bearer token clients must send (required off loopback)")
-    p.add_argument("--timeout", type=float, default=20.0, metavar="S", help="per-request time limit (default 20 s)")
+    p.add_argument("--timeout", type=positive_float, default=20.0, metavar="S", help="per-request time limit (default 20 s)")
     add_model_options(p)
     p.set_defaults(run=_run)
 
@@ -39,9 +40,5 @@ def _run(args: argparse.Namespace) -> int:
         from handwriting.serve.server import ServeOptions, serve
     except ImportError as exc:
         raise HandwritingError(f"serve needs the serve extra: pip install 'handwriting[serve]' ({exc})") from None
-    if not 0 <= args.port <= 65535:
-        raise HandwritingError(f"--port {args.port} is not a port number")
-    if args.timeout <= 0:
-        raise HandwritingError("--timeout must be positive")
     serve(ServeOptions(args.host, args.port, args.workers, args.model, recognizer_options(args), args.token, args.timeout))
     return 0

@@ -1,0 +1,80 @@
+"""argparse `type=` functions for every numeric and output option: a bad value is a usage
+error (exit 2, one line) before any work starts."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Callable
+
+__all__ = ["int_range", "float_range", "positive_int", "nonnegative_int", "finite_float", "positive_float",
+           "fraction", "port", "output_file"]
+
+
+def int_range(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """A whole number within [low, high] (either end open when None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        _check(value, text, low, high, True, True)
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
+
+
+def float_range(low: float | None = None, high: float | None = None, low_open: bool = False,
+                high_open: bool = False) -> Callable[[str], float]:
+    """A finite number within low..high (each end included unless `*_open`)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        _check(value, text, low, high, not low_open, not high_open)
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def _check(value: float, text: str, low: float | None, high: float | None, low_in: bool, high_in: bool) -> None:
+    too_low = low is not None and (value < low if low_in else value <= low)
+    too_high = high is not None and (value > high if high_in else value >= high)
+    if not (too_low or too_high):
+        return
+    if low is not None and high is not None:
+        span = f"in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+    elif low is not None:
+        span = f"at least {low:g}" if low_in else f"above {low:g}"
+    else:
+        span = f"at most {high:g}" if high_in else f"below {high:g}"
+    raise argparse.ArgumentTypeError(f"{text} is out of range: must be {span}")
+
+
+positive_int = int_range(1)
+nonnegative_int = int_range(0)
+finite_float = float_range()
+positive_float = float_range(0, low_open=True)
+fraction = float_range(0, 1, low_open=True, high_open=True)
+port = int_range(0, 65535)
+
+
+def output_file(text: str) -> str:
+    """A file to write: refused when it names a folder or lies in a folder that cannot exist."""
+    path = Path(text)
+    if not text or path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise argparse.ArgumentTypeError(f"{text!r}: {parent} is not a folder")
+            break
+    return text
