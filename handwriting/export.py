@@ -16,6 +16,7 @@ import torch
 
 from handwriting import __version__
 from handwriting.atomic import atomic_write_bytes
+from handwriting.checksum import seal
 from handwriting.errors import ModelError
 from handwriting.model import BiLSTMCTC
 from handwriting.modelfile import FORMAT_VERSION
@@ -56,7 +57,7 @@ def export(model: BiLSTMCTC, alphabet: str, preprocess: dict, out: str | Path, t
         raise ModelError(out, f"ONNX disagrees with torch (max |diff| of log-probs {error:.2e}); not written")
     metadata["parity_max_abs_diff"] = f"{error:.3g}"
     onnx_model = build_graph(state, model.config.layers, model.config.hidden, metadata)
-    atomic_write_bytes(out, onnx_model.SerializeToString())
+    atomic_write_bytes(out, seal(onnx_model.SerializeToString()))  # content digest checked on loading
     return error
 
 

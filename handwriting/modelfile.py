@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import onnxruntime as ort
 
 from handwriting.alphabet import Alphabet
+from handwriting.checksum import KEY, stored_and_actual
 from handwriting.errors import ModelError
 from handwriting.preprocess import PreprocessConfig
 
@@ -28,6 +30,7 @@ __all__ = ["ModelFile", "load_model_file", "default_model_path", "FORMAT_VERSION
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "alphabet", "preprocess", "model_config")
 DEFAULT_MODEL_NAME = "handwriting-en.onnx"
+_WARNED: set[Path] = set()
 
 
 def default_model_path() -> Path:
@@ -68,6 +71,22 @@ class ModelFile:
         return json.loads(self.metadata.get("training") or "{}")
 
 
+def _check_digest(path: Path, data: bytes) -> None:
+    """ModelError unless the content digest in the metadata matches; a model exported before
+    digests loads with a warning (`python -m handwriting.checksum MODEL` adds one)."""
+    try:
+        stored, actual = stored_and_actual(data)
+    except ValueError as exc:
+        raise ModelError(path, f"not a readable ONNX model ({exc})") from None
+    if stored is None:
+        if path not in _WARNED:
+            _WARNED.add(path)
+            warnings.warn(f"{path}: no {KEY} in the model's metadata, so damage to it cannot be detected "
+                          f"(add one with: python -m handwriting.checksum {path})", stacklevel=3)
+    elif stored != actual:
+        raise ModelError(path, f"damaged: its content does not match the {KEY} in its metadata")
+
+
 def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     path = Path(path)
     if not path.is_file():
@@ -78,6 +97,10 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     options.log_severity_level = 3
     try:
         data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(path, f"cannot read ({exc.strerror or exc})") from None
+    _check_digest(path, data)
+    try:
         session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for damaged files and invalid graphs
         raise ModelError(path, f"not a readable ONNX model ({str(exc).splitlines()[0][:200]})") from None
