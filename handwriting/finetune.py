@@ -1,7 +1,9 @@
 """Personal adaptation: fine-tune a model on a few dozen labelled inks of one writer.
 
 Part of the writer's inks is held back; the result is written only if its CER on that
-part beats the starting model's, so adaptation can never make recognition worse.
+part beats the starting model's, so adaptation can never make recognition worse. The
+starting model's language model is copied beside the adapted one, which then decodes
+with it too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handwriting.alphabet import Alphabet
+from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.export import export
 from handwriting.formats import expand_paths, read_inks
@@ -20,7 +23,7 @@ from handwriting.modelfile import default_model_path
 from handwriting.preprocess import PreprocessConfig
 from handwriting.train import InkDataset, TrainOptions, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
 
-__all__ = ["FinetuneReport", "finetune", "load_labelled"]
+__all__ = ["FinetuneReport", "finetune", "load_labelled", "copy_language_model"]
 
 MIN_INKS = 4
 
@@ -81,4 +84,15 @@ def finetune(inks: list[Ink], out: str | Path, base: str | Path | None = None, e
         summary = {"finetuned_from": base.name, "inks": len(training), "held_back": n_hold,
                    "held_back_cer_before": before, "held_back_cer_after": after}
         export(model_from_checkpoint(best), best["alphabet"], best["preprocess"], out, summary)
+        copy_language_model(base, out)
     return report
+
+
+def copy_language_model(base: Path, out: str | Path) -> Path | None:
+    """Put the language model beside `base` (same name, `.lm`) beside `out` too, so that the
+    adapted model decodes with it as the starting one did; the copy's path, or None without one."""
+    source, target = base.with_suffix(".lm"), Path(out).with_suffix(".lm")
+    if not source.is_file() or source.resolve() == target.resolve():
+        return None
+    atomic_write_bytes(target, source.read_bytes())
+    return target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from handwriting.errors import HandwritingError
 from handwriting.options import fraction, nonnegative_int, output_file, positive_float, positive_int
@@ -37,5 +38,6 @@ def _run(args: argparse.Namespace) -> int:
     if not report.written:
         print("not written: the adapted model is not better on the held-back inks", file=sys.stderr)
         return 1
-    print(f"wrote {args.out}")
+    lm = Path(args.out).with_suffix(".lm")
+    print(f"wrote {args.out}" + (f" and its language model {lm}" if lm.is_file() else ""))
     return 0
