@@ -1,7 +1,8 @@
 """Character n-gram language model (interpolated Kneser-Ney, or Witten-Bell) and a word lexicon.
 
 Built from text (`handwriting lm build`): running text lines, and optionally word
-frequency lists (`word<TAB>count`). Stored as one gzip-compressed JSON file (`.lm`).
+frequency lists (`word<TAB>count`). Stored as arrays in one gzip-compressed file (`.lm`,
+see `handwriting.lmfile`), read in milliseconds.
 Kneser-Ney keeps raw counts only for the longest contexts and for those that start at
 the beginning of a text; shorter contexts count in how many different contexts a
 character followed them (continuation counts), so that a character seen often but
@@ -17,13 +18,11 @@ trie of the lexicon's prefixes), so that a decoding step is array lookups, not s
 from __future__ import annotations
 
 import gzip
-import json
 import math
 import threading
 from bisect import bisect_left
 from collections import defaultdict
 from functools import lru_cache
-from itertools import chain
 from pathlib import Path
 from typing import Iterable
 
@@ -34,6 +33,7 @@ from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats._common import read_limited
 from handwriting.limits import inflate
+from handwriting.lmfile import CountTable, LMParts, pack, unpack
 
 __all__ = ["LanguageModel", "ContextStates", "WordStates", "build_language_model", "load_language_model", "save_language_model", "perplexity"]
 
@@ -52,17 +52,24 @@ class LanguageModel:
     Witten-Bell: P(c | h) = (C(h, c) + T(h) P(c | h')) / (C(h) + T(h)).
     """
 
-    def __init__(self, alphabet: Alphabet, order: int, counts: dict[str, dict[str, float]], lexicon: set[str],
-                 smoothing: str = "witten-bell", discount: float = 0.0):
+    def __init__(self, alphabet: Alphabet, order: int, counts: dict[str, dict[str, float]] | CountTable,
+                 lexicon: set[str] | list[str], smoothing: str = "witten-bell", discount: float = 0.0):
         if smoothing not in SMOOTHING:
             raise HandwritingError(f"unknown smoothing {smoothing!r}; known: {', '.join(SMOOTHING)}")
-        self.alphabet, self.order, self.counts, self.lexicon = alphabet, order, counts, lexicon
+        self.alphabet, self.order = alphabet, order
+        self.table = counts if isinstance(counts, CountTable) else CountTable.from_dict(counts)
+        self._sorted_lexicon = sorted(lexicon)
+        self.lexicon = set(self._sorted_lexicon)
         self.smoothing, self.discount = smoothing, discount
         self._log_probs = lru_cache(maxsize=200_000)(self._compute)
         self._probs = lru_cache(maxsize=MAX_STATES)(self._probs)  # type: ignore[method-assign]
         self._uniform = np.full(alphabet.num_classes - 1, 1.0 / (alphabet.num_classes - 1))
         self._states: tuple[ContextStates, WordStates] | None = None
-        self._sorted_lexicon: list[str] | None = None
+
+    @property
+    def counts(self) -> dict[str, dict[str, float]]:
+        """{context: {character: count}} (built from the table when first asked for)."""
+        return self.table.to_dict()
 
     def log_probs(self, text: str) -> np.ndarray:
         """Log-probabilities of every class following `text` (the start of a line if empty)."""
@@ -77,27 +84,26 @@ class LanguageModel:
     def _probs(self, context: str) -> np.ndarray:
         """P(c | context) for every character: the estimate of `context` over that of its suffix."""
         below = self._probs(context[1:]) if context else self._uniform
-        table = self.counts.get(context)
-        if not table:
+        row = self.table.row(context)
+        if row is None or not row[0]:
             return below
+        chars, counts = row
         seen = np.zeros_like(below)
-        for char, count in table.items():
+        for char, count in zip(chars, counts):
             index = self.alphabet.chars.find(char)
             if index >= 0:
                 seen[index] = count
-        total = sum(table.values())
+        total = sum(counts)
         if self.smoothing == "kneser-ney":
             taken = np.minimum(seen, self.discount)
             return (seen - taken + taken.sum() * below) / total
-        return (seen + len(table) * below) / (total + len(table))
+        return (seen + len(chars) * below) / (total + len(chars))
 
     def is_word(self, word: str) -> bool:
         return word.lower().strip(".,;:!?\"'()") in self.lexicon
 
     def is_prefix(self, text: str) -> bool:
         """Whether some lexicon word starts with `text` (lower case)."""
-        if self._sorted_lexicon is None:
-            self._sorted_lexicon = sorted(self.lexicon)
         i = bisect_left(self._sorted_lexicon, text)
         return i < len(self._sorted_lexicon) and self._sorted_lexicon[i].startswith(text)
 
@@ -108,9 +114,8 @@ class LanguageModel:
         return self._states
 
     def to_bytes(self) -> bytes:
-        data = {"alphabet": self.alphabet.chars, "order": self.order, "counts": self.counts,
-                "lexicon": sorted(self.lexicon), "smoothing": self.smoothing, "discount": self.discount}
-        return gzip.compress(json.dumps(data, separators=(",", ":")).encode(), mtime=0)
+        parts = LMParts(self.alphabet.chars, self.order, self.smoothing, self.discount, self.table, self._sorted_lexicon)
+        return gzip.compress(pack(parts), mtime=0)
 
 
 class _Table:
@@ -227,40 +232,16 @@ class WordStates(_Table):
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
-    """A `.lm` file; HandwritingError for one that is not one (or decompresses past the limits)."""
+    """A `.lm` file (either layout, see `handwriting.lmfile`); HandwritingError for one that is
+    not one (or decompresses past the limits)."""
     try:
-        data = json.loads(inflate(read_limited(path), path))
-        problem = _structure_problem(data)
-        if problem:
-            raise ValueError(problem)
-        return LanguageModel(Alphabet(data["alphabet"]), int(data["order"]), data["counts"], set(data["lexicon"]),
-                             data.get("smoothing", "witten-bell"), float(data.get("discount", 0.0)))
+        parts = unpack(inflate(read_limited(path), path))
+        return LanguageModel(Alphabet(parts.alphabet), parts.order, parts.counts, parts.lexicon, parts.smoothing,
+                             parts.discount)
     except InkFormatError as exc:
         raise HandwritingError(f"{path}: not a readable language model ({exc.reason})") from None
     except (EOFError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise HandwritingError(f"{path}: not a readable language model ({str(exc)[:160] or type(exc).__name__})") from None
-
-
-def _structure_problem(data: object) -> str | None:
-    """What keeps decoded `.lm` JSON from being a language model, or None."""
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    if not isinstance(data.get("alphabet"), str) or not isinstance(data.get("lexicon"), list):
-        return "alphabet or lexicon missing"
-    if not isinstance(data.get("order"), int) or not 1 <= data["order"] <= 32:
-        return "order must be a whole number from 1 to 32"
-    if not isinstance(data.get("discount", 0.0), (int, float)) or not all(isinstance(w, str) for w in data["lexicon"]):
-        return "discount or lexicon of the wrong type"
-    counts = data.get("counts")
-    if not isinstance(counts, dict) or not all(type(row) is dict for row in counts.values()):
-        return "counts must map contexts to rows of character counts"
-    values = list(chain.from_iterable(row.values() for row in counts.values()))
-    if not set(map(type, values)) <= {int, float}:
-        return "counts must be numbers"
-    array = np.array(values, dtype=float)
-    if not (np.isfinite(array) & (array >= 0)).all():
-        return "counts must be finite and not negative"
-    return None
 
 
 def build_language_model(texts: Iterable[str], alphabet: Alphabet, order: int = 7,

@@ -1,4 +1,5 @@
-"""`handwriting lm build TEXT... --out lm.lm`: a character n-gram language model and lexicon."""
+"""`handwriting lm build TEXT... --out lm.lm`: a character n-gram language model and lexicon;
+`handwriting lm convert OLD.lm --out NEW.lm`: the same model in the current file layout."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
-from handwriting.lm import SMOOTHING, build_language_model, save_language_model
+from handwriting.lm import SMOOTHING, build_language_model, load_language_model, save_language_model
 from handwriting.modelfile import load_model_file
 from handwriting.options import int_range, nonnegative_int, output_file
 from handwriting.shards import read_shard
@@ -30,6 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--model", help="take the alphabet from this model (default: the built-in alphabet)")
     b.add_argument("--out", required=True, type=output_file)
     b.set_defaults(run=_build)
+    c = action.add_parser("convert", help="rewrite a .lm file (any earlier layout) in the current one")
+    c.add_argument("path", help="the .lm file to read")
+    c.add_argument("--out", required=True, help="where to write it (may be the same file)")
+    c.set_defaults(run=_convert)
 
 
 def _read_lines(path: str) -> list[str]:
@@ -72,5 +77,15 @@ def _build(args: argparse.Namespace) -> int:
         raise HandwritingError("nothing to build from: give text files, --words or --wordfreq")
     model = build_language_model(texts, alphabet, args.order, words, smoothing=args.smoothing)
     save_language_model(model, args.out)
-    print(f"wrote {args.out}: order {model.order}, {len(model.counts)} contexts, {len(model.lexicon)} lexicon words")
+    print(f"wrote {args.out}: order {model.order}, {len(model.table)} contexts, {len(model.lexicon)} lexicon words")
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    model = load_language_model(args.path)
+    save_language_model(model, args.out)
+    again = load_language_model(args.out)
+    if again.counts != model.counts or again.lexicon != model.lexicon or again.order != model.order:
+        raise HandwritingError(f"{args.out}: the written model differs from {args.path}")
+    print(f"wrote {args.out}: order {model.order}, {len(model.table)} contexts, {len(model.lexicon)} lexicon words")
     return 0
