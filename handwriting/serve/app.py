@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -66,8 +67,10 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(pool: WorkerPool, token: str | None = None, max_body: int = MAX_BODY_BYTES) -> Starlette:
-    """The ASGI app over a started `pool`; the pool is closed when the app shuts down."""
+def create_app(pool: WorkerPool, token: str | None = None, max_body: int = MAX_BODY_BYTES,
+               on_ready: Callable[[], None] | None = None) -> Starlette:
+    """The ASGI app over a started `pool`: `on_ready` is called once it serves; the pool is
+    closed when the app shuts down."""
     pages = {path: ((STATIC / name).read_bytes(), kind) for path, (name, kind) in _PAGES.items()}
 
     def authorize(request: Request) -> None:
@@ -121,6 +124,8 @@ def create_app(pool: WorkerPool, token: str | None = None, max_body: int = MAX_B
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
+        if on_ready:
+            on_ready()
         yield
         pool.close()  # after uvicorn has answered the requests in flight
 

@@ -75,9 +75,9 @@ def serve(options: ServeOptions) -> None:
     except BaseException:
         sock.close()
         raise
-    app = create_app(pool, options.token)
+    auth = ", token required (pad: open the address with #token=T)" if options.token else ""
+    ready = f"handwriting serve: {_url(sock)} model {model['name']}, {options.workers} workers{auth}"
+    app = create_app(pool, options.token, on_ready=lambda: print(ready, flush=True))
     config = uvicorn.Config(app, log_level="info", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=int(options.timeout_s) + 5)
-    auth = ", token required (pad: open the address with #token=T)" if options.token else ""
-    print(f"handwriting serve: {_url(sock)} model {model['name']}, {options.workers} workers{auth}", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
