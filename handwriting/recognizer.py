@@ -31,6 +31,7 @@ from handwriting.ink import Ink
 from handwriting.layout import TextLine, find_lines, updated_lines
 from handwriting.lm import LanguageModel, load_language_model
 from handwriting.modelfile import ModelFile, default_model_path, load_model_file
+from handwriting.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
 from handwriting.preprocess import Frames, featurize
 
 __all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "LineSpan", "Alternative", "PageReader"]
@@ -148,12 +149,18 @@ class Recognizer:
         return log_probs, hidden
 
     def decode(self, log_probs: np.ndarray, beam: int | None = None, context: str = "",
-               n_best: int | None = None) -> list[Hypothesis]:
+               n_best: int | None = None, reading: Reading = Reading(), ink_height: float = 0.0) -> list[Hypothesis]:
+        """The n-best readings of `log_probs` as `reading.mode` says (`context`: text before them)."""
+        n_best = n_best or self.num_alternatives
+        if reading.mode == "character":
+            return read_character(log_probs, self.alphabet, n_best, ink_height, reading.guide)
+        log_probs = restrict(log_probs, allowed_classes(reading.mode, self.alphabet))
+        lm = None if reading.mode == "digits" else self.lm
         beam = self.beam if beam is None else beam
-        if beam <= 1 and self.lm is None:
+        if beam <= 1 and lm is None:
             return [greedy(log_probs)]
-        return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, self.lm, self.lm_weight,
-                           self.insertion_bonus, n_best or self.num_alternatives, context=context)
+        return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
+                           self.insertion_bonus, n_best, context=lm_context(reading.mode, context))
 
     def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:
         """`recognition` with up to `n` readings per word: the word as read, then the best
@@ -172,35 +179,43 @@ class Recognizer:
 
     # -- public API ----------------------------------------------------------------------
     def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
-                  word_alternatives: int | None = None) -> Recognition:
-        return self.recognize_batch([ink], beam, with_hidden, word_alternatives)[0]
+                  word_alternatives: int | None = None, *, mode: str = "text", context: str = "",
+                  guide: WritingGuide | None = None) -> Recognition:
+        return self.recognize_batch([ink], beam, with_hidden, word_alternatives, mode=mode, context=context, guide=guide)[0]
 
     def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
-                        word_alternatives: int | None = None) -> list[Recognition]:
+                        word_alternatives: int | None = None, *, mode: str = "text", context: str = "",
+                        guide: WritingGuide | None = None) -> list[Recognition]:
         """Recognitions of `inks`; `word_alternatives` (default: the recognizer's setting) asks
-        for that many readings per word (each line's words with the line's text before them)."""
-        return self._read_pages(inks, beam, with_hidden, word_alternatives)
+        for that many readings per word (each line's words with the line's text before them).
+        `mode` says what is written (`handwriting.modes`: text, word, character, digits),
+        `context` the text before the ink, `guide` the writing guide."""
+        return self._read_pages(inks, beam, with_hidden, word_alternatives, reading=Reading(mode, context, guide))
 
     def _read_pages(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
                     word_alternatives: int | None = None, cache: _LineCache | None = None,
-                    layouts: list[list[TextLine]] | None = None) -> list[Recognition]:
+                    layouts: list[list[TextLine]] | None = None, reading: Reading = Reading()) -> list[Recognition]:
         """`recognize_batch`, with the lines' readings taken from and kept in `cache` and the
         lines of each ink given in `layouts`, when given."""
         t0 = time.perf_counter()
-        layouts = [lines or [TextLine((), (0.0, 0.0, 0.0, 0.0), ())]
-                   for lines in (layouts if layouts is not None else map(find_lines, inks))]
+        if layouts is None:
+            layouts = [[_whole(ink)] if reading.one_line and not ink.is_empty else find_lines(ink) for ink in inks]
+        layouts = [lines or [TextLine((), (0.0, 0.0, 0.0, 0.0), ())] for lines in layouts]
         layout_ms = (time.perf_counter() - t0) * 1e3 / max(len(inks), 1)
         per_word = self.word_alternatives if word_alternatives is None else word_alternatives
-        setting = _Setting(self._width(beam), per_word, with_hidden)
-        placed = [(ink, line.strokes) for ink, layout in zip(inks, layouts) for line in layout]
-        keys = [_content_key([ink.strokes[k] for k in strokes]) for ink, strokes in placed] if cache is not None else []
-        parts = [cache.get(key, setting) for key in keys] if cache is not None else [None] * len(placed)
+        later_lines = replace(reading, context="")  # the text before the ink precedes its first line only
+        placed = [(ink, line.strokes, reading if n == 0 else later_lines)
+                  for ink, layout in zip(inks, layouts) for n, line in enumerate(layout)]
+        settings = [_Setting(self._width(beam), per_word, with_hidden, line_reading) for _, _, line_reading in placed]
+        keys = [_content_key([ink.strokes[k] for k in strokes]) for ink, strokes, _ in placed] if cache is not None else []
+        parts = [cache.get(key, s) for key, s in zip(keys, settings)] if cache is not None else [None] * len(placed)
         missing = [k for k, part in enumerate(parts) if part is None]
-        read = self._read_lines([_line_ink(*placed[k]) for k in missing], beam, with_hidden, per_word) if missing else []
+        read = self._read_lines([_line_ink(*placed[k][:2]) for k in missing], [placed[k][2] for k in missing],
+                                beam, with_hidden, per_word) if missing else []
         for k, part in zip(missing, read):
             parts[k] = part
             if cache is not None:
-                cache.put(keys[k], setting, part)
+                cache.put(keys[k], settings[k], part)
         fresh = set(missing)
         results, taken = [], 0
         for ink, layout in zip(inks, layouts):
@@ -217,17 +232,19 @@ class Recognizer:
         beam = self.beam if beam is None else beam
         return 1 if beam <= 1 and self.lm is None else beam if beam > 1 else DEFAULT_BEAM
 
-    def _read_lines(self, lines: list[Ink], beam: int | None, with_hidden: bool, per_word: int) -> list[Recognition]:
-        """Each line read alone (one network call for all), with `per_word` readings per word."""
+    def _read_lines(self, lines: list[Ink], readings: list[Reading], beam: int | None, with_hidden: bool,
+                    per_word: int) -> list[Recognition]:
+        """Each line read alone as its reading says (one network call for all), with `per_word` readings per word."""
         t0 = time.perf_counter()
         frames = [featurize(line, self.model.preprocess) for line in lines]
         t1 = time.perf_counter()
         log_probs, hidden = self.run(frames, with_hidden)
         t2 = time.perf_counter()
         read = []
-        for line, f, lp, h in zip(lines, frames, log_probs, hidden):
+        for line, reading, f, lp, h in zip(lines, readings, frames, log_probs, hidden):
             t3 = time.perf_counter()
-            hyps = self.decode(lp, beam) if len(f) else [Hypothesis((), (), 0.0)]
+            height = line.bounds()[3] - line.bounds()[1] if not line.is_empty else 0.0
+            hyps = self.decode(lp, beam, reading.context, reading=reading, ink_height=height) if len(f) else [Hypothesis((), (), 0.0)]
             timings = {"preprocess": (t1 - t0) * 1e3 / len(lines), "network": (t2 - t1) * 1e3 / len(lines),
                        "decode": (time.perf_counter() - t3) * 1e3}
             result = self._result(line, f, lp, h, hyps, timings)
@@ -241,6 +258,11 @@ class Recognizer:
         alternatives = [Alternative(self.alphabet.decode(h.ids), h.score) for h in hyps]
         chars = _char_spans(text, best.frames, frames, ink)
         return Recognition(text, alternatives, chars, _word_spans(chars, frames, ink), log_probs, frames, hidden, timings)
+
+
+def _whole(ink: Ink) -> TextLine:
+    """All of a (non-empty) ink as one line, strokes in writing order."""
+    return TextLine(tuple(range(ink.num_strokes)), ink.bounds(), ())
 
 
 def _bbox(ink_points: np.ndarray, indices: np.ndarray) -> Box | None:
@@ -388,10 +410,12 @@ class _Setting:
     width: int
     per_word: int
     hidden: bool
+    reading: Reading = Reading()
 
     def covers(self, wanted: "_Setting") -> bool:
         """Whether a reading made so serves a request for `wanted` (a wider beam serves a narrower one)."""
-        return self.width >= wanted.width and self.per_word >= wanted.per_word and (self.hidden or not wanted.hidden)
+        return (self.width >= wanted.width and self.per_word >= wanted.per_word and (self.hidden or not wanted.hidden)
+                and self.reading == wanted.reading)
 
 
 class _LineCache:

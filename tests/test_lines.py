@@ -13,6 +13,7 @@ from handwriting.explain import explain
 from handwriting.formats import read_inks, write_ink
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
+from handwriting.modes import Reading
 from handwriting.preprocess import featurize
 from handwriting.recognizer import PageReader, Recognizer
 
@@ -34,8 +35,8 @@ def test_lines_are_read_apart_and_joined_with_newlines(first_and_second, recogni
     first, second = first_and_second
     both = first.concat(second)
     result = recognizer.recognize(both, with_hidden=True)
-    alone = [r.text for r in recognizer._read_lines([Ink(tuple(both.strokes[k] for k in line.strokes))
-                                                     for line in result.lines], None, False, 0)]  # each line read alone
+    lines = [Ink(tuple(both.strokes[k] for k in line.strokes)) for line in result.lines]
+    alone = [r.text for r in recognizer._read_lines(lines, [Reading()] * len(lines), None, False, 0)]  # each line read alone
     assert result.text == "\n".join(alone)
     assert result.alternatives[0].text == result.text and len(result.alternatives) >= 2
     assert len(result.characters) == len(result.text) and result.characters[len(alone[0])].char == "\n"
