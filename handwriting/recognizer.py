@@ -116,8 +116,9 @@ class Recognizer:
 
     def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
                  lm_weight: float = LM_WEIGHT, insertion_bonus: float = INSERTION_BONUS, alternatives: int = 5, word_alternatives: int = 0,
-                 threads: int | None = None):
+                 threads: int | None = None, reading: Reading = Reading()):
         path = Path(model) if model is not None else default_model_path()
+        self.reading = reading  # how inks are read unless a call says otherwise
         self.model: ModelFile = load_model_file(path, threads)
         self.alphabet = self.model.alphabet
         self.beam = beam
@@ -179,18 +180,20 @@ class Recognizer:
 
     # -- public API ----------------------------------------------------------------------
     def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
-                  word_alternatives: int | None = None, *, mode: str = "text", context: str = "",
+                  word_alternatives: int | None = None, *, mode: str | None = None, context: str | None = None,
                   guide: WritingGuide | None = None) -> Recognition:
         return self.recognize_batch([ink], beam, with_hidden, word_alternatives, mode=mode, context=context, guide=guide)[0]
 
     def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
-                        word_alternatives: int | None = None, *, mode: str = "text", context: str = "",
+                        word_alternatives: int | None = None, *, mode: str | None = None, context: str | None = None,
                         guide: WritingGuide | None = None) -> list[Recognition]:
         """Recognitions of `inks`; `word_alternatives` (default: the recognizer's setting) asks
         for that many readings per word (each line's words with the line's text before them).
         `mode` says what is written (`handwriting.modes`: text, word, character, digits),
-        `context` the text before the ink, `guide` the writing guide."""
-        return self._read_pages(inks, beam, with_hidden, word_alternatives, reading=Reading(mode, context, guide))
+        `context` the text before the ink, `guide` the writing guide (default: the recognizer's `reading`)."""
+        reading = Reading(mode or self.reading.mode, self.reading.context if context is None else context,
+                          guide or self.reading.guide)
+        return self._read_pages(inks, beam, with_hidden, word_alternatives, reading=reading)
 
     def _read_pages(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
                     word_alternatives: int | None = None, cache: _LineCache | None = None,

@@ -69,7 +69,7 @@ def test_health_and_model(client, library):
     assert health["status"] == "ok" and health["workers"] == 2 and health["token_required"] is False
     [model] = client.get("/v1/models").json()["models"]
     assert model["name"] == library.name and model["alphabet"] == library.alphabet.chars
-    assert model["modes"] == ["text"] and model["languages"] == ["en"]
+    assert model["modes"] == ["text", "word", "character", "digits"] and model["languages"] == ["en"]
     assert model["decoder"] == {"beam": 32, "language_model": True} and "online-handwriting" in model["card"]
 
 
@@ -97,6 +97,14 @@ def test_batch_options_and_pre_context(client, library, inks):
     plain = post(client, "/v1/recognize", guided).json()
     context = post(client, "/v1/recognize", {**guided, "pre_context": "The end of the previous line, "}).json()
     assert plain["alternatives"][0]["score"] != context["alternatives"][0]["score"]  # the LM saw the context
+
+
+def test_word_and_character_modes(client, library, inks):
+    word = post(client, "/v1/recognize", {"ink": ink_json(inks[0]), "mode": "word"}).json()
+    assert word["text"] == library.recognize(inks[0], mode="word").text and " " not in word["text"]
+    guided = {"ink": ink_json(inks[0]), "mode": "character", "writing_guide": {"height": 100.0}}
+    char = post(client, "/v1/recognize", guided).json()
+    assert len(char["text"]) == 1 and all(len(a["text"]) == 1 for a in char["alternatives"])
 
 
 def test_lines_of_a_two_line_ink_and_multi_line_text(client, inks):
@@ -133,7 +141,8 @@ BAD = [
     (b'{"ink": {"strokes": [[[0, 1]]]}, "inks": []}', "either"),
     (b"[" * 100_000, "nested too deeply"),
     (b'{"ink": {"strokes": ' + b"[" * 500 + b"]" * 500 + b"}}", "2 to 4 numbers"),
-    (b'{"ink": {"strokes": [[[0, 1]]]}, "mode": "character"}', "supported: text"),
+    (b'{"ink": {"strokes": [[[0, 1]]]}, "mode": "sentence"}', "supported: text, word, character, digits"),
+    (b'{"ink": {"strokes": [[[0, 1]]]}, "writing_guide": {"height": -2}}', "positive number"),
     (b'{"ink": {"strokes": [[[0, 1]]]}, "pre_context": "caf\\u00e9"}', "does not know"),
     (b'{"ink": {"strokes": [[[0, 1]]]}, "pre_context": 5}', "must be a string"),
     (b'{"ink": {"strokes": [[[0, 1]]]}, "alternatives": 0}', "from 1 to 10"),

@@ -12,7 +12,8 @@ from handwriting.atomic import atomic_write
 from handwriting.batch import ItemResult, recognize_files
 from handwriting.decode import DEFAULT_BEAM, LM_WEIGHT
 from handwriting.jsonsafe import dumps
-from handwriting.options import finite_float, nonnegative_int, output_file, positive_int
+from handwriting.modes import MODES, Reading, WritingGuide
+from handwriting.options import finite_float, nonnegative_int, output_file, positive_float, positive_int
 
 __all__ = ["register", "add_model_options", "recognizer_options"]
 
@@ -23,12 +24,18 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
     p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT, help=f"weight of the LM's log-probabilities (default {LM_WEIGHT})")
+    p.add_argument("--mode", choices=MODES, default="text",
+                   help="what is written: lines of text (default), one word, one character, or numbers")
+    p.add_argument("--context", default="", metavar="TEXT", help="text written before the ink (for the LM)")
+    p.add_argument("--guide-height", type=positive_float, metavar="H",
+                   help="writing guide: height of one ruled line in the ink's units (lets size tell o from O)")
 
 
 def recognizer_options(args: argparse.Namespace) -> dict:
     lm = None if args.no_lm else (args.lm or "auto")
+    guide = WritingGuide(args.guide_height) if args.guide_height else None
     return {"beam": args.beam, "lm": lm, "lm_weight": args.lm_weight,
-            "word_alternatives": getattr(args, "word_alternatives", 0)}
+            "word_alternatives": getattr(args, "word_alternatives", 0), "reading": Reading(args.mode, args.context, guide)}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from handwriting.alphabet import Alphabet
 from handwriting.ink import Ink
+from handwriting.modes import WritingGuide
 from handwriting.serve.schemas import (MAX_ALTERNATIVES, MAX_CONTEXT, Limits, RequestError, check_context, integer,
-                                       parse_ink, parse_json, positive_number)
+                                       parse_ink, parse_json, positive_number, writing_guide)
 
 __all__ = ["GoogleRequest", "parse_google", "google_answer", "google_error", "LANGUAGES"]
 
@@ -33,6 +34,7 @@ class GoogleRequest:
     ink: Ink
     pre_context: str
     max_results: int
+    guide: WritingGuide | None = None
 
 
 def _strokes(ink: object, where: str) -> dict:
@@ -79,7 +81,8 @@ def parse_google(body: bytes, alphabet: Alphabet, limits: Limits) -> list[Google
         count = MAX_ALTERNATIVES if count is None else integer(count, f"{where}.max_num_results", 1, MAX_ALTERNATIVES)
         ink = parse_ink(_strokes(request.get("ink"), f"{where}.ink"), f"{where}.ink", limits, left)
         left -= ink.num_points
-        out.append(GoogleRequest(ink, check_context(context, alphabet), count))
+        out.append(GoogleRequest(ink, check_context(context, alphabet), count,
+                                 writing_guide(guide.get("writing_area_height"), f"{where}.writing_guide.writing_area_height")))
     return out
 
 

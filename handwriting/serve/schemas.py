@@ -24,13 +24,12 @@ from handwriting.alphabet import Alphabet
 from handwriting.errors import InkFormatError
 from handwriting.formats.jsonink import _ink  # the JSON ink schema's own validation
 from handwriting.ink import Ink
+from handwriting.modes import MODES, WritingGuide
 
 __all__ = ["RequestError", "Limits", "RecognizeRequest", "ExplainRequest", "MODES", "MAX_ALTERNATIVES", "MAX_CONTEXT",
-           "parse_json", "parse_ink", "parse_recognize", "parse_explain", "check_context", "integer", "positive_number"]
+           "parse_json", "parse_ink", "parse_recognize", "parse_explain", "check_context", "integer", "positive_number",
+           "writing_guide"]
 
-# What `Recognizer` reads today: any ink as text (it splits lines itself). Word and character
-# modes would need decoders that do not exist yet; they are refused, naming these.
-MODES = ("text",)
 MAX_ALTERNATIVES = 10
 MAX_CONTEXT = 1000
 
@@ -59,6 +58,7 @@ class RecognizeRequest:
     pre_context: str = ""
     alternatives: int = 5
     word_alternatives: int = 0
+    guide: WritingGuide | None = None
 
 
 @dataclass(frozen=True)
@@ -144,12 +144,17 @@ def parse_ink(doc: object, where: str, limits: Limits, budget: int | None = None
     return ink
 
 
-def _writing_guide(value: object) -> None:
-    """Checked, not used: the model measures the writing's own height (see `preprocess`)."""
+def writing_guide(height: object, where: str) -> WritingGuide | None:
+    """The guide of a writing area `height` high (one line of writing: its height tells a
+    small character from a large one in character mode), or None when not given."""
+    return None if height is None else WritingGuide(positive_number(height, where))
+
+
+def _writing_guide(value: object) -> WritingGuide | None:
     guide = _object(value, {"width", "height"}, '"writing_guide"')
-    for key in ("width", "height"):
-        if key in guide:
-            positive_number(guide[key], f"writing_guide.{key}")
+    if "width" in guide:
+        positive_number(guide["width"], "writing_guide.width")
+    return writing_guide(guide.get("height"), "writing_guide.height")
 
 
 def parse_recognize(body: bytes, alphabet: Alphabet, limits: Limits) -> RecognizeRequest:
@@ -172,12 +177,11 @@ def parse_recognize(body: bytes, alphabet: Alphabet, limits: Limits) -> Recogniz
     mode = doc.get("mode", "text")
     if mode not in MODES:
         raise RequestError(400, f'"mode" {mode!r} is not supported; supported: {", ".join(MODES)}')
-    if "writing_guide" in doc:
-        _writing_guide(doc["writing_guide"])
+    guide = _writing_guide(doc["writing_guide"]) if "writing_guide" in doc else None
     context = check_context(_text(doc.get("pre_context", ""), "pre_context", MAX_CONTEXT), alphabet)
     return RecognizeRequest(inks, "inks" in doc, mode, context,
                             integer(doc.get("alternatives", 5.0), "alternatives", 1, MAX_ALTERNATIVES),
-                            integer(doc.get("word_alternatives", 0.0), "word_alternatives", 0, MAX_ALTERNATIVES))
+                            integer(doc.get("word_alternatives", 0.0), "word_alternatives", 0, MAX_ALTERNATIVES), guide)
 
 
 def parse_explain(body: bytes, limits: Limits) -> ExplainRequest:

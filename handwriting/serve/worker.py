@@ -15,7 +15,7 @@ import threading
 import time
 from multiprocessing.sharedctypes import Synchronized
 
-from handwriting.decode import DEFAULT_BEAM, Hypothesis
+from handwriting.decode import DEFAULT_BEAM
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
 from handwriting.recognizer import Recognizer
@@ -23,22 +23,13 @@ from handwriting.serve.google import LANGUAGES, google_answer, google_error, par
 from handwriting.serve.results import dumps, recognition_json
 from handwriting.serve.schemas import MAX_ALTERNATIVES, MODES, Limits, RequestError, parse_explain, parse_recognize
 
-__all__ = ["ContextRecognizer", "init", "handle", "describe"]
+__all__ = ["init", "handle", "describe"]
 
 PARENT_CHECK_S = 1.0
 WARM_UP = Ink.from_strokes([[[0, 0], [10, 20], [20, 0], [30, 20], [40, 0]]])
 
 
-class ContextRecognizer(Recognizer):
-    """A Recognizer whose language model is also given `context`: the text written before the ink."""
-
-    context = ""
-
-    def decode(self, log_probs, beam: int | None = None, context: str = "", n_best: int | None = None) -> list[Hypothesis]:
-        return super().decode(log_probs, beam, self.context + context, n_best)
-
-
-_recognizer: ContextRecognizer | None = None
+_recognizer: Recognizer | None = None
 _failure = ""  # why the recognizer could not be loaded
 _limits = Limits()
 
@@ -53,7 +44,7 @@ def init(model: str | None, options: dict, limits: Limits, loaded: Synchronized)
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     _limits = limits
     try:
-        _recognizer = ContextRecognizer(model, alternatives=MAX_ALTERNATIVES, **options)
+        _recognizer = Recognizer(model, alternatives=MAX_ALTERNATIVES, **options)
         _recognizer.recognize(WARM_UP)  # the first reading pays for lazy set-up: not a client's
     except HandwritingError as exc:  # reported by `describe`, as text: these exceptions do not pickle
         _failure = str(exc)
@@ -89,7 +80,7 @@ def _beam(rec: Recognizer) -> int:
     return rec.beam if rec.beam > 1 else DEFAULT_BEAM
 
 
-def _loaded() -> ContextRecognizer:
+def _loaded() -> Recognizer:
     if _recognizer is None:
         raise RuntimeError("worker not initialised")
     return _recognizer
@@ -114,16 +105,16 @@ def handle(kind: str, body: bytes, submitted: float) -> tuple[int, bytes]:
     return 200, dumps(doc)
 
 
-def _recognize(rec: ContextRecognizer, body: bytes) -> dict:
+def _recognize(rec: Recognizer, body: bytes) -> dict:
     request = parse_recognize(body, rec.alphabet, _limits)
-    rec.context = request.pre_context
-    readings = rec.recognize_batch(request.inks, word_alternatives=request.word_alternatives)
+    readings = rec.recognize_batch(request.inks, word_alternatives=request.word_alternatives, mode=request.mode,
+                                   context=request.pre_context, guide=request.guide)
     results = [recognition_json(r, ink, request.alternatives) for r, ink in zip(readings, request.inks)]
     doc = {"results": results} if request.batch else results[0]
     return {"model": rec.name, **doc}
 
 
-def _explain(rec: ContextRecognizer, body: bytes) -> dict:
+def _explain(rec: Recognizer, body: bytes) -> dict:
     from handwriting.explain import explain  # imports onnx: only for the first explanation
 
     request = parse_explain(body, _limits)
@@ -140,10 +131,10 @@ def _explain(rec: ContextRecognizer, body: bytes) -> dict:
             **explanation.to_dict()}
 
 
-def _google(rec: ContextRecognizer, body: bytes) -> list:
+def _google(rec: Recognizer, body: bytes) -> list:
     candidates = []
     for request in parse_google(body, rec.alphabet, _limits):
-        rec.context = request.pre_context
-        texts = [a.text for a in rec.recognize(request.ink).alternatives if a.text]
+        texts = [a.text for a in rec.recognize(request.ink, context=request.pre_context, guide=request.guide).alternatives
+                 if a.text]
         candidates.append(list(dict.fromkeys(texts))[:request.max_results])
     return google_answer(candidates)
