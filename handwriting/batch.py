@@ -65,7 +65,8 @@ def _init_worker(model: str | None, options: dict) -> None:
 
 def _init_pool_worker(parent: int, model: str | None, options: dict) -> None:
     die_with_parent(parent)
-    _init_worker(model, options)
+    inherited = _worker_recognizer  # the parent's, in a forked worker: its language model is used, not read again
+    _init_worker(model, {**options, "lm": inherited.lm} if inherited is not None else options)
 
 
 def _recognize_file(path: str) -> list[ItemResult]:
