@@ -80,6 +80,9 @@ def _recognize_file(path: str) -> list[ItemResult]:
             results[k] = ItemResult(path, index, None, None, [], [], str(item))
         elif item.is_empty:
             results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: empty ink")
+        elif item.num_points < 2:
+            results[k] = ItemResult(path, index, item.label, None, [], [],
+                                    f"{path}: item {index}: a single point, too little ink to read")
         elif item.num_points > RECOGNIZE_POINTS.value():
             problem = RECOGNIZE_POINTS.exceeded(f"{item.num_points:,}")
             results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: {problem}")

@@ -44,6 +44,8 @@ class Ink:
                 raise ValueError(f"stroke {i} has no points")
             if not np.isfinite(s[:, :2]).all():
                 raise ValueError(f"stroke {i} has a non-finite x or y coordinate")
+        if strokes and "timed" not in self.meta and not any(np.isfinite(s[:, T]).any() for s in strokes):
+            object.__setattr__(self, "meta", {**self.meta, "timed": False})  # times below are invented
         strokes = _repair_time(strokes)
         for s in strokes:
             s.setflags(write=False)

@@ -27,7 +27,7 @@ def test_text_lines_and_summary(fixtures: Path, capsys) -> None:
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert len(lines) == 4
-    assert lines[0].endswith('groups.inkml[0]  inkml  1 strokes  2 points  0.01 s  "x"')
+    assert lines[0].endswith('groups.inkml[0]  inkml  1 strokes  2 points  no time stamps  "x"')  # no T channel
     assert lines[3].endswith('channels_order.inkml[0]  inkml  2 strokes  5 points  0.52 s  "hi"')
     assert err.strip() == "2 files, 4 inks, 0 failures"
 

@@ -180,7 +180,7 @@ def test_csv_variants(tmp_path, text, strokes, times):
     ("x,y\n1,2\n3,oops\n", "line 3: y: not a finite number: 'oops'"),
     ("x,y,t\n1,2\n", "line 2: 2 fields, expected at least 3"),
     ("x,y\n", "no points"),
-    ("", "no rows"),
+    ("", "empty file"),
 ])
 def test_bad_csv_gets_one_clear_line(tmp_path, text, message):
     path = tmp_path / "bad.csv"

@@ -41,6 +41,8 @@ def records(path: Path) -> list[dict]:
         items: list[Ink | InkFormatError] = formats.read_items(path, fmt)
     except InkFormatError as exc:
         return [_record(path, fmt, None, exc)]
+    if not items:  # an error, as in `recognize`
+        return [_record(path, fmt, None, InkFormatError(path, None, "holds no ink"))]
     return [_record(path, fmt, i, item) for i, item in enumerate(items)]
 
 

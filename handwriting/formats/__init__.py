@@ -35,6 +35,8 @@ def detect_format(path: str | Path) -> str:
             head = fh.read(_SNIFF_BYTES)
     except OSError as exc:
         raise InkFormatError(path, None, exc.strerror or str(exc)) from None
+    if not head.strip() and len(head) < _SNIFF_BYTES:
+        raise InkFormatError(path, None, "empty file" if not head else "empty file (only white space)")
     for name, module in READERS.items():
         if module.sniff(head):
             return name
