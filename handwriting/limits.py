@@ -13,6 +13,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from handwriting.errors import HandwritingError, InkFormatError
 
 __all__ = ["Limit", "LIMITS", "FILE_MB", "INFLATED_MB", "INFLATE_RATIO", "INK_POINTS", "INK_STROKES", "STROKE_POINTS",
@@ -108,13 +110,15 @@ def inflated_too_much(compressed: int) -> str:
 
 
 def ink_problem(strokes: list | tuple) -> str | None:
-    """Why an ink of these strokes (arrays or lists of points) is over a limit, or None."""
+    """Why an ink of these strokes (arrays or lists of points) is over a limit, or None
+    (anything else among the strokes counts as no points: the reader reports it)."""
     if len(strokes) > INK_STROKES.value():
         return INK_STROKES.exceeded(f"{len(strokes):,}")
-    longest = max((len(s) for s in strokes), default=0)
+    sizes = [len(s) if isinstance(s, (list, tuple, np.ndarray)) else 0 for s in strokes]
+    longest = max(sizes, default=0)
     if longest > STROKE_POINTS.value():
         return STROKE_POINTS.exceeded(f"{longest:,}")
-    total = sum(len(s) for s in strokes)
+    total = sum(sizes)
     if total > INK_POINTS.value():
         return INK_POINTS.exceeded(f"{total:,}")
     return None

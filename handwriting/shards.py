@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def read_shard(path: str | Path) -> list[Ink]:
             meta = json.loads(str(data["meta"]))
     except InkFormatError as exc:
         raise HandwritingError(str(exc)) from None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise HandwritingError(f"{path}: not a readable training shard ({exc})") from None
     problem = _layout_problem(points, stroke_ends, sample_ends, meta)
     if problem:

@@ -20,6 +20,7 @@ from handwriting.atomic import atomic_write
 from handwriting.errors import InkFormatError
 from handwriting.formats._common import format_number, read_text
 from handwriting.ink import P, Ink
+from handwriting.limits import ink_problem
 
 __all__ = ["NAME", "SUFFIXES", "MAX_JSON_BYTES", "sniff", "read", "write", "dumps"]
 
@@ -96,6 +97,9 @@ def _ink(obj: object, path: Path, where: str) -> Ink:
     label = _optional_text(obj, "label", path, where)
     writer = _optional_text(obj, "writer", path, where)
     prefix = f"{where}, " if where else ""
+    problem = ink_problem(obj["strokes"])  # before the points are checked one by one
+    if problem:
+        raise InkFormatError(path, where or None, problem)
     strokes = tuple(_stroke(s, path, f"{prefix}stroke {i + 1}") for i, s in enumerate(obj["strokes"]))
     return Ink(strokes, label=label, writer=writer, meta={"source": str(path)})
 
