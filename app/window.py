@@ -28,6 +28,7 @@ from handwriting.explain import Explanation
 from handwriting.formats import INK_SUFFIXES, read_inks, write_ink
 from handwriting.ink import Ink
 from handwriting.modelfile import default_model_path
+from handwriting.modes import MODES
 
 __all__ = ["MainWindow", "find_models", "initial_size"]
 
@@ -155,7 +156,21 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addWidget(QLabel(" model: "))
         tools.addWidget(self.models)
+        self.modes = QComboBox()
+        self.modes.addItems(MODES)
+        self.modes.setToolTip("what the pad holds: lines of text, one word, one character, or numbers")
+        self.modes.currentTextChanged.connect(self.set_mode)
+        tools.addWidget(QLabel(" reads: "))
+        tools.addWidget(self.modes)
         self._history_changed()
+
+    def set_mode(self, mode: str) -> None:
+        """Read the pad as `mode` (`handwriting.modes`) from now on, starting with the ink on it."""
+        self.service.mode = mode
+        if self.modes.currentText() != mode:
+            self.modes.setCurrentText(mode)
+        if not self.canvas.ink().is_empty:
+            self.live.send(fresh=True)
 
     def _build_status(self) -> None:
         self.model_label = QLabel("no model")

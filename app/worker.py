@@ -65,6 +65,7 @@ class RecognitionService(QObject):
         self._shown = -1
         self._shown_result: Result | None = None
         self._latest: tuple[Ink, bool] | None = None  # the newest submission (ink, final), to redo after a restart
+        self.mode = "text"  # what the pad holds (`handwriting.modes`)
         self._explaining = True
         self._model: Path | None = None  # the model the process has loaded
         self._loading: Path | None = None  # a model asked for and not yet answered
@@ -90,7 +91,7 @@ class RecognitionService(QObject):
         if fresh:
             self._valid_from = self._seq
         self._latest = (ink, final)
-        self._post("recognize", (self._seq, ink, final))
+        self._post("recognize", (self._seq, ink, final, self.mode))
         return self._seq
 
     def explain_character(self, index: int) -> None:

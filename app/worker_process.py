@@ -12,7 +12,7 @@ Graves panel). When stdin closes (the app ended, even if it was killed) the proc
 exits at once. Anything printed goes to stderr: stdout carries only frames.
 
 Requests are `(kind, n, value)`, numbered by the app:
-    ("model", n, (path, announce))   ("recognize", n, (seq, ink, final))
+    ("model", n, (path, announce))   ("recognize", n, (seq, ink, final, mode))
     ("explain", n, (seq, char|None)) ("explaining", n, on)
 Replies:
     ("loaded", name, path, announce)          ("model_failed", reason, announce)
@@ -39,7 +39,7 @@ from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM
 from handwriting.errors import HandwritingError
 from handwriting.explain import explain
 from handwriting.ink import Ink
-from handwriting.recognizer import Recognition, Recognizer
+from handwriting.recognizer import PageReader, Recognition, Recognizer
 
 __all__ = ["Result", "FrameReader", "frame", "serve", "main", "WORD_ALTERNATIVES"]
 
@@ -124,6 +124,7 @@ class _Server:
     def __init__(self, mailbox: _Mailbox, send: Callable[[tuple], None]) -> None:
         self.mailbox, self.send = mailbox, send
         self.recognizer: Recognizer | None = None
+        self.page: PageReader | None = None  # keeps the readings of the page's untouched lines
         self.last: Result | None = None
 
     def run(self) -> None:
@@ -144,17 +145,21 @@ class _Server:
         except Exception as exc:  # a damaged model must never stop the process
             self.send(("model_failed", f"{path}: {type(exc).__name__}: {exc}", announce))
         else:
-            self.recognizer, self.last = recognizer, None
+            self.recognizer, self.page, self.last = recognizer, PageReader(recognizer), None
             self.send(("loaded", recognizer.name, path, announce))
 
-    def _recognize(self, seq: int, ink: Ink, final: bool) -> None:
-        if self.recognizer is None:
+    def _recognize(self, seq: int, ink: Ink, final: bool, mode: str = "text") -> None:
+        if self.recognizer is None or self.page is None:
             return
         start = time.perf_counter()
         try:
             live_beam = LIVE_BEAM if self.recognizer.lm is not None else 0  # greedy without an LM
-            recognition = self.recognizer.recognize(ink, beam=None if final else live_beam, with_hidden=True,
-                                                    word_alternatives=WORD_ALTERNATIVES if final else 0)
+            options = {"beam": None if final else live_beam, "with_hidden": True,
+                       "word_alternatives": WORD_ALTERNATIVES if final and mode == "text" else 0}
+            if mode == "text":  # a page: only the lines that changed are read again
+                recognition = self.page.read(ink, **options)
+            else:
+                recognition = self.recognizer.recognize(ink, mode=mode, **options)
         except Exception as exc:  # reported in the status bar; the next stroke tries again
             self.send(("failed", f"recognition failed: {type(exc).__name__}: {exc}"))
             return
