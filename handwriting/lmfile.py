@@ -56,7 +56,7 @@ class CountTable:
 
     def row(self, context: str) -> tuple[str, list[float]] | None:
         """The characters and counts seen after `context` (in counting order), None if it has none."""
-        i = int(np.searchsorted(self.contexts, context))
+        i = int(self.contexts.searchsorted(context))
         if i == len(self.contexts) or self.contexts[i] != context:
             return None
         a, b = int(self.starts[i]), int(self.starts[i + 1])

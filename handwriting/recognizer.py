@@ -272,7 +272,8 @@ def _bbox(ink_points: np.ndarray, indices: np.ndarray) -> Box | None:
     if len(indices) == 0:
         return None
     pts = ink_points[indices, :2]
-    return (float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max()))
+    (x0, y0), (x1, y1) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
+    return (x0, y0, x1, y1)
 
 
 def _char_spans(text: str, emissions: tuple[int, ...], frames: Frames, ink: Ink) -> list[CharSpan]:
@@ -281,10 +282,11 @@ def _char_spans(text: str, emissions: tuple[int, ...], frames: Frames, ink: Ink)
     n = len(frames)
     cuts = [0] + [(a + b + 1) // 2 for a, b in zip(emissions, emissions[1:])] + [n]
     spans = []
+    point_index, stroke_index = frames.point_index.tolist(), frames.stroke_index.tolist()  # short runs: sets beat np.unique
     for k, (char, frame) in enumerate(zip(text, emissions)):
         start, end = cuts[k], max(cuts[k + 1], cuts[k] + 1)
-        idx = np.unique(frames.point_index[start:end])
-        strokes = tuple(int(s) for s in np.unique(frames.stroke_index[start:end]))
+        idx = np.array(sorted(set(point_index[start:end])), frames.point_index.dtype)
+        strokes = tuple(sorted(set(stroke_index[start:end])))
         spans.append(CharSpan(char, frame, start, end, strokes, idx, _bbox(points, idx) if char != " " else None))
     return spans
 
@@ -305,16 +307,18 @@ def _word_spans(chars: list[CharSpan], frames: Frames, ink: Ink) -> list[WordSpa
     owner = np.full(len(frames), -1)
     for w, g in enumerate(groups):
         owner[chars[g[0]].start: chars[g[-1]].end] = w
-    stroke_word: dict[int, int] = {}
-    for stroke in np.unique(frames.stroke_index):
-        votes = owner[(frames.stroke_index == stroke) & (owner >= 0)]
-        if len(votes):
-            stroke_word[int(stroke)] = int(np.bincount(votes).argmax())
     points, point_strokes = ink.points(), ink.stroke_ids()
+    voted = owner >= 0
+    size = int(max(frames.stroke_index.max(), point_strokes.max(initial=0))) + 1
+    tally = np.bincount(frames.stroke_index[voted] * len(groups) + owner[voted], minlength=size * len(groups))
+    tally = tally.reshape(size, len(groups))  # votes per (stroke, word); ties go to the first word
+    word_of_stroke = np.where(tally.any(axis=1), tally.argmax(axis=1), -1)
+    stroke_word = {s: w for s, w in enumerate(word_of_stroke.tolist()) if w >= 0}
+    point_word = word_of_stroke[point_strokes]
     words = []
     for w, g in enumerate(groups):
-        strokes = tuple(s for s, owner_word in sorted(stroke_word.items()) if owner_word == w)
-        idx = np.flatnonzero(np.isin(point_strokes, strokes))
+        strokes = tuple(s for s, owner_word in stroke_word.items() if owner_word == w)
+        idx = np.flatnonzero(point_word == w)
         text = "".join(chars[k].char for k in g)
         words.append(WordSpan(text, g[0], g[-1], chars[g[0]].start, chars[g[-1]].end, strokes, _bbox(points, idx)))
     return words
