@@ -17,6 +17,7 @@ from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
 from handwriting.limits import RECOGNIZE_POINTS
+from handwriting.orientation import flip_y, looks_upside_down
 from handwriting.shutdown import die_with_parent
 
 __all__ = ["ItemResult", "recognize_files", "iter_items"]
@@ -34,10 +35,12 @@ class ItemResult:
     words: list[dict]
     error: str | None
     lines: list[dict] = field(default_factory=list)
+    warning: str | None = None  # the reading is likely wrong (ink upside down)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "index": self.index, "label": self.label, "text": self.text,
-                "alternatives": self.alternatives, "words": self.words, "error": self.error, "lines": self.lines}
+                "alternatives": self.alternatives, "words": self.words, "error": self.error, "lines": self.lines,
+                **({"warning": self.warning} if self.warning else {})}
 
 
 def iter_items(path: Path) -> Iterator[tuple[int, Ink | InkFormatError]]:
@@ -54,19 +57,21 @@ def iter_items(path: Path) -> Iterator[tuple[int, Ink | InkFormatError]]:
 
 
 _worker_recognizer = None
+_worker_y_up = False
 
 
-def _init_worker(model: str | None, options: dict) -> None:
-    global _worker_recognizer
+def _init_worker(model: str | None, options: dict, y_up: bool = False) -> None:
+    global _worker_recognizer, _worker_y_up
     from handwriting.recognizer import Recognizer
 
     _worker_recognizer = Recognizer(model, **options)
+    _worker_y_up = y_up
 
 
-def _init_pool_worker(parent: int, model: str | None, options: dict) -> None:
+def _init_pool_worker(parent: int, model: str | None, options: dict, y_up: bool) -> None:
     die_with_parent(parent)
     inherited = _worker_recognizer  # the parent's, in a forked worker: its language model is used, not read again
-    _init_worker(model, {**options, "lm": inherited.lm} if inherited is not None else options)
+    _init_worker(model, {**options, "lm": inherited.lm} if inherited is not None else options, y_up)
 
 
 def _recognize_file(path: str) -> list[ItemResult]:
@@ -87,18 +92,22 @@ def _recognize_file(path: str) -> list[ItemResult]:
             problem = RECOGNIZE_POINTS.exceeded(f"{item.num_points:,}")
             results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: {problem}")
         else:
-            good.append((k, index, item))
+            good.append((k, index, flip_y(item) if _worker_y_up else item))
     for start in range(0, len(good), BATCH_SIZE):
         chunk = good[start:start + BATCH_SIZE]
         for (k, index, ink), rec in zip(chunk, recognizer.recognize_batch([ink for _, _, ink in chunk])):
             d = rec.to_dict()
-            results[k] = ItemResult(path, index, ink.label, rec.text, d["alternatives"], d["words"], None, d["lines"])
+            warning = f"{path}: item {index}: the ink looks upside down (stored y-up?): try --y-up" \
+                if not _worker_y_up and looks_upside_down(ink) else None
+            results[k] = ItemResult(path, index, ink.label, rec.text, d["alternatives"], d["words"], None, d["lines"],
+                                    warning)
     return [r for r in results if r is not None]
 
 
 def recognize_files(paths: list[str], model: str | None = None, jobs: int = 1, progress: bool = False,
-                    **options) -> Iterator[ItemResult]:
-    """Results for every item of every file (directories and globs expanded), in input order."""
+                    y_up: bool = False, **options) -> Iterator[ItemResult]:
+    """Results for every item of every file (directories and globs expanded), in input order
+    (`y_up`: the files hold y-up ink, flipped before reading)."""
     files = [str(p) for p in expand_paths(paths)]
     if not files:
         raise HandwritingError("no input files")
@@ -106,14 +115,14 @@ def recognize_files(paths: list[str], model: str | None = None, jobs: int = 1, p
 
     bar = tqdm(total=len(files), unit="file", disable=not progress, desc="recognizing")
     jobs = max(1, min(jobs, len(files), os.cpu_count() or 1))
-    _init_worker(model, options)  # loads the model here first, so a bad one fails once, clearly
+    _init_worker(model, options, y_up)  # loads the model here first, so a bad one fails once, clearly
     if jobs == 1:
         for f in files:
             yield from _recognize_file(f)
             bar.update()
     else:
         # leaving the block, even interrupted, killed (SIGTERM) or abandoned, ends the workers at once
-        with multiprocessing.Pool(jobs, initializer=_init_pool_worker, initargs=(os.getpid(), model, options)) as pool:
+        with multiprocessing.Pool(jobs, initializer=_init_pool_worker, initargs=(os.getpid(), model, options, y_up)) as pool:
             for results in pool.imap(_recognize_file, files, chunksize=max(1, len(files) // (jobs * 8))):
                 yield from results
                 bar.update()

@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--word-alternatives", type=nonnegative_int, default=0, metavar="N",
                    help="up to N readings of every word (in jsonl: words[].alternatives)")
     p.add_argument("--output", type=output_file, help="write results to this file (atomically) instead of stdout")
+    p.add_argument("--y-up", action="store_true", help="the files hold ink with y pointing up: flip it before reading")
     p.set_defaults(run=_run)
 
 
@@ -57,6 +58,8 @@ def _write(results: Iterable[ItemResult], fmt: str, out: TextIO) -> int:
         writer.writerow(["path", "index", "label", "text", "alternatives", "error"])
     for r in results:
         failures += r.error is not None
+        if r.warning:
+            print(f"warning: {r.warning}", file=sys.stderr)
         if fmt == "jsonl":
             out.write(dumps(r.to_dict(), ensure_ascii=False) + "\n")
         elif writer:
@@ -69,7 +72,8 @@ def _write(results: Iterable[ItemResult], fmt: str, out: TextIO) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    results = recognize_files(args.paths, args.model, args.jobs, progress=sys.stderr.isatty(), **recognizer_options(args))
+    results = recognize_files(args.paths, args.model, args.jobs, progress=sys.stderr.isatty(), y_up=args.y_up,
+                              **recognizer_options(args))
     if args.output:
         buffer = io.StringIO()
         failures = _write(results, args.format, buffer)
