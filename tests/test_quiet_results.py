@@ -42,3 +42,10 @@ def test_info_on_a_file_without_ink_fails_like_recognize(tmp_path, capsys):
         path.write_text(body)
         assert (main(["info", str(path)]), main(["recognize", str(path), "--no-lm"])) == (1, 1)
         assert capsys.readouterr().err.count("holds no ink") == 2
+
+
+def test_app_with_a_bad_model_fails(tmp_path, capsys):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"junk")
+    assert main(["app", "--model", str(bad), "--screenshot", str(tmp_path / "s.png")]) == 1
+    assert "not a readable ONNX model" in capsys.readouterr().err and not (tmp_path / "s.png").exists()

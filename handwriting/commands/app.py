@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from handwriting.errors import HandwritingError
+from handwriting.modelfile import default_model_path, load_model_file
 from handwriting.options import nonnegative_int, output_file, positive_float
 
 __all__ = ["register"]
@@ -33,4 +34,6 @@ def _run(args: argparse.Namespace) -> int:
         from app.main import run
     except ImportError as exc:
         raise HandwritingError(f"the app needs PyQt6 ({exc})") from None
+    if args.model or args.screenshot:  # a bad model named or needed: one line and exit 1, before any window
+        load_model_file(args.model or default_model_path())
     return run(args.model, args.replay, args.speed, args.screenshot, args.index)
