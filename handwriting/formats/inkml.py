@@ -420,7 +420,7 @@ class _InkReader:
 
     def _index_path(self, view: Element, attr: str) -> tuple[int, ...]:
         text = (view.get(attr) or "").strip()
-        if not re.fullmatch(r"(\d+(:\d+)*)?", text):
+        if not re.fullmatch(r"(\d{1,9}(:\d{1,9})*)?", text):  # (int() refuses thousands of digits)
             raise self.error("traceView", f"{attr}={text!r} is not an index path like 2 or 2:5")
         return tuple(int(i) for i in text.split(":")) if text else ()
 
