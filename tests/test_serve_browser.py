@@ -142,7 +142,8 @@ def test_the_polyfill_through_the_wicg_api(server, browser):
     result = browser.execute_async_script(POLYFILL_RUN, server.url, strokes)
     assert "error" not in result, result
     assert result["japanese"] is None
-    assert result["query"]["textSegmentation"] and result["query"]["hints"]["recognitionType"] == ["text"]
+    assert result["query"]["textSegmentation"]
+    assert result["query"]["hints"]["recognitionType"] == ["text", "word", "character", "digits"]  # the service's modes
     predictions = result["predictions"]
     expected = Recognizer().recognize(ink)
     assert [p["text"] for p in predictions] == [a.text for a in expected.alternatives[:3]]
