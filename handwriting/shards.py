@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +45,10 @@ def read_shard(path: str | Path) -> list[Ink]:
             meta = json.loads(str(data["meta"]))
     except InkFormatError as exc:
         raise HandwritingError(str(exc)) from None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise HandwritingError(f"{path}: not a readable training shard ({exc})") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # numpy and zipfile raise many types for damaged files (zlib, tokenize, ...)
+        raise HandwritingError(f"{path}: not a readable training shard ({type(exc).__name__}: {exc})") from None
     problem = _layout_problem(points, stroke_ends, sample_ends, meta)
     if problem:
         raise HandwritingError(f"{path}: not a readable training shard ({problem})")

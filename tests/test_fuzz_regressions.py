@@ -28,3 +28,17 @@ def test_shard_with_damaged_deflate_stream(tmp_path):
     with pytest.raises(InkFormatError) as caught:
         read_inks(path)
     assert "unreadable (" not in str(caught.value)
+
+
+def test_shard_with_unparsable_array_header(tmp_path):
+    import zipfile
+
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (2, "
+    header += b" " * (63 - len(header) % 64) + b"\n"
+    broken = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(24)
+    path = tmp_path / "train.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("points.npy", broken)
+    with pytest.raises(InkFormatError) as caught:
+        read_inks(path)
+    assert "unreadable (" not in str(caught.value)
