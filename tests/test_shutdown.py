@@ -19,8 +19,10 @@ LINE = FIXTURES / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.x
 
 
 def _start(*args: str, **env: str) -> subprocess.Popen:
+    # SIGINT as in a terminal, even when the tests themselves run in the background (where it is ignored)
     return subprocess.Popen([sys.executable, "-m", "handwriting.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1", **env})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1", **env},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _children(pid: int) -> list[int]:
@@ -55,7 +57,7 @@ def _many_lines(folder: Path, count: int) -> Path:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and pgrep")
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_batch_workers_end_with_their_parent(tmp_path, signum):
-    lines = _many_lines(tmp_path / "lines", 200)
+    lines = _many_lines(tmp_path / "lines", 600)
     out = tmp_path / "out"
     process = _start("recognize", str(lines), "--jobs", "2", "--no-lm", "--output", str(out / "r.txt"))
     assert _wait_for(lambda: len(_children(process.pid)) >= 2)
