@@ -3,7 +3,8 @@
 Pages of 1, 5, 10 and 25 text lines are stacked from held-out IAM-OnDB forms (each form
 below the one before, lines in their places). The line being written is the last one:
 an update is the page with that line cut after 1/8, 2/8, ... of its points, as the pad
-sees it while the pen moves. Each update is read two ways, interleaved: by a
+sees it while the pen moves (stroke arrays, made an `Ink` in the timed call, as the
+app's worker gets them). Each update is read two ways, interleaved: by a
 `PageReader` (lines whose strokes did not change keep their readings; it read the
 previous update just before) and by `Recognizer.recognize` (every line read again).
 Decoding is the live one: beam 6 with the language model, one onnxruntime thread.
@@ -52,11 +53,13 @@ def stacked_lines(forms: dict[str, list[Path]], first: int, count: int) -> list[
     return lines
 
 
-def _updates(lines: list[Ink]) -> list[Ink]:
-    """The page while its last line is written: that line cut after 1/STEPS, 2/STEPS, ... of its points."""
+def _updates(lines: list[Ink]) -> list[tuple[np.ndarray, ...]]:
+    """The page while its last line is written, as the pad sends it (stroke arrays): that line
+    cut after 1/STEPS, 2/STEPS, ... of its points."""
     done = tuple(s for line in lines[:-1] for s in line.strokes)
     last = lines[-1]
-    return [Ink(done + last.prefix(max(1, round(last.num_points * k / STEPS))).strokes) for k in range(1, STEPS + 1)]
+    return [tuple(s.copy() for s in done + last.prefix(max(1, round(last.num_points * k / STEPS))).strokes)
+            for k in range(1, STEPS + 1)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,15 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         for page in range(args.pages):
             updates = _updates(stacked_lines(forms, page * 7, size))
             reader = PageReader(recognizer)
-            reader.read(updates[0])  # the lines written before, read once
-            recognizer.recognize(updates[0])
-            for n, ink in enumerate(updates[1:]):
-                runs = [("reader", lambda i=ink: reader.read(i)), ("all_lines", lambda i=ink: recognizer.recognize(i))]
+            reader.read(Ink(updates[0]))  # the lines written before, read once
+            recognizer.recognize(Ink(updates[0]))
+            for n, strokes in enumerate(updates[1:]):
+                runs = [("reader", lambda s=strokes: reader.read(Ink(s))),
+                        ("all_lines", lambda s=strokes: recognizer.recognize(Ink(s)))]
                 for name, run in runs if n % 2 else runs[::-1]:
                     wall, cpu = time_ms(run)
                     samples[name].append(wall)
                     samples[f"{name}_cpu"].append(cpu)
-                result = reader.read(ink)
+                result = reader.read(Ink(strokes))
                 samples["layout"].append(result.timings_ms["layout"])
                 lines_found.append(len(result.lines))
         results[size] = {name: summarize(values) for name, values in samples.items()}

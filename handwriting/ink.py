@@ -39,16 +39,10 @@ class Ink:
 
     def __post_init__(self) -> None:
         strokes = tuple(_as_stroke(s) for s in self.strokes)
-        for i, s in enumerate(strokes):
-            if len(s) == 0:
-                raise ValueError(f"stroke {i} has no points")
-            if not np.isfinite(s[:, :2]).all():
-                raise ValueError(f"stroke {i} has a non-finite x or y coordinate")
-        if strokes and "timed" not in self.meta and not any(np.isfinite(s[:, T]).any() for s in strokes):
-            object.__setattr__(self, "meta", {**self.meta, "timed": False})  # times below are invented
-        strokes = _repair_time(strokes)
-        for s in strokes:
-            s.setflags(write=False)
+        if strokes:
+            if "timed" not in self.meta and not any(np.isfinite(s[:, T]).any() for s in strokes):
+                object.__setattr__(self, "meta", {**self.meta, "timed": False})  # times below are invented
+            strokes = _checked(strokes)
         object.__setattr__(self, "strokes", strokes)
 
     # -- construction -------------------------------------------------------------
@@ -154,6 +148,25 @@ class Ink:
 
     def __repr__(self) -> str:
         return f"Ink({self.num_strokes} strokes, {self.num_points} points, label={self.label!r})"
+
+
+def _checked(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The strokes as read-only views of one array, points checked and times repaired (one
+    pass over the whole ink: a page of many strokes costs about as much as a long line)."""
+    lengths = np.array([len(s) for s in strokes])
+    if not lengths.all():
+        raise ValueError(f"stroke {int(np.argmin(lengths))} has no points")
+    points = np.concatenate(strokes)
+    bad = np.flatnonzero(~np.isfinite(points[:, :2]).all(axis=1))
+    ends = np.cumsum(lengths)
+    if len(bad):
+        raise ValueError(f"stroke {int(np.searchsorted(ends, bad[0], side='right'))} has a non-finite x or y coordinate")
+    if np.isfinite(points[:, T]).all():  # time made non-decreasing across the ink
+        np.maximum.accumulate(points[:, T], out=points[:, T])
+    else:
+        points = np.concatenate(_repair_time(strokes))
+    points.setflags(write=False)
+    return tuple(np.split(points, ends[:-1]))
 
 
 def _repair_time(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

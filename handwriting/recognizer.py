@@ -210,7 +210,7 @@ class Recognizer:
         placed = [(ink, line.strokes, reading if n == 0 else later_lines)
                   for ink, layout in zip(inks, layouts) for n, line in enumerate(layout)]
         settings = [_Setting(self._width(beam), per_word, with_hidden, line_reading) for _, _, line_reading in placed]
-        keys = [_content_key([ink.strokes[k] for k in strokes]) for ink, strokes, _ in placed] if cache is not None else []
+        keys = [_content_key(tuple(ink.strokes[k] for k in strokes)) for ink, strokes, _ in placed] if cache is not None else []
         parts = [cache.get(key, s) for key, s in zip(keys, settings)] if cache is not None else [None] * len(placed)
         missing = [k for k, part in enumerate(parts) if part is None]
         read = self._read_lines([_line_ink(*placed[k][:2]) for k in missing], [placed[k][2] for k in missing],
@@ -331,12 +331,11 @@ def _line_ink(ink: Ink, strokes: tuple[int, ...]) -> Ink:
     return Ink(tuple(ink.strokes[k] for k in strokes), writer=ink.writer)
 
 
-def _content_key(strokes: list[np.ndarray]) -> bytes:
+def _content_key(strokes: tuple[np.ndarray, ...]) -> bytes:
     """A digest of a line's pen positions and stroke lengths: what its reading depends on."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.array([len(s) for s in strokes], np.int64).tobytes())
-    for stroke in strokes:
-        digest.update(np.ascontiguousarray(stroke[:, :2]).tobytes())
+    digest = hashlib.blake2b(np.array([len(s) for s in strokes], np.int64).tobytes(), digest_size=16)
+    if strokes:
+        digest.update(np.concatenate(strokes)[:, :2].tobytes())
     return digest.digest()
 
 
