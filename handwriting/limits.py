@@ -18,7 +18,7 @@ import numpy as np
 from handwriting.errors import HandwritingError, InkFormatError
 
 __all__ = ["Limit", "LIMITS", "FILE_MB", "INFLATED_MB", "INFLATE_RATIO", "INK_POINTS", "INK_STROKES", "STROKE_POINTS",
-           "RECOGNIZE_POINTS", "INCLUDES", "EXTRACT_MB", "ARCHIVE_FILES", "MB", "INFLATE_RATIO_FROM", "check_regular", "inflate", "inflated_too_much", "ink_problem"]
+           "RECOGNIZE_POINTS", "INCLUDES", "EXTRACT_MB", "ARCHIVE_FILES", "MB", "INFLATE_RATIO_FROM", "INFLATE_CHUNK", "check_regular", "inflate", "inflated_too_much", "ink_problem"]
 
 MB = 1 << 20
 
@@ -61,6 +61,7 @@ ARCHIVE_FILES = Limit("HANDWRITING_MAX_ARCHIVE_FILES", 1_000_000, "files in one 
 LIMITS = (FILE_MB, INFLATED_MB, INFLATE_RATIO, INK_POINTS, INK_STROKES, STROKE_POINTS, RECOGNIZE_POINTS, INCLUDES,
           EXTRACT_MB, ARCHIVE_FILES)
 INFLATE_RATIO_FROM = 1 * MB  # small documents may compress as well as they like
+INFLATE_CHUNK = 1 * MB  # decompressed per step
 
 
 def check_regular(path: str | Path) -> os.stat_result:
@@ -82,23 +83,30 @@ def check_regular(path: str | Path) -> os.stat_result:
 
 def inflate(data: bytes, path: str | Path, wbits: int = 31) -> bytes:
     """Every zlib/gzip member of `data` (`wbits` as for zlib: 31 gzip, 15 zlib, -15 raw),
-    refused past INFLATED_MB or, beyond 1 MB, past INFLATE_RATIO times the compressed size."""
+    refused past INFLATED_MB or, beyond 1 MB, past INFLATE_RATIO times the compressed size.
+    Decompressed INFLATE_CHUNK at a time, so a bomb costs at most the limit plus one chunk."""
     budget = min(INFLATED_MB.value() * MB, max(INFLATE_RATIO_FROM, INFLATE_RATIO.value() * len(data)))
     out: list[bytes] = []
     size = 0
-    while data:
+    rest = data
+    while rest:
         inflater = zlib.decompressobj(wbits)
-        try:
-            chunk = inflater.decompress(data, budget - size + 1)
-        except zlib.error as exc:
-            raise InkFormatError(path, None, f"damaged compressed data ({exc})") from None
-        size += len(chunk)
-        if size > budget:
-            raise InkFormatError(path, None, inflated_too_much(len(data)))
+        pending = rest
+        while True:
+            try:
+                chunk = inflater.decompress(pending, INFLATE_CHUNK)
+            except zlib.error as exc:
+                raise InkFormatError(path, None, f"damaged compressed data ({exc})") from None
+            size += len(chunk)
+            if size > budget:
+                raise InkFormatError(path, None, inflated_too_much(len(data)))
+            out.append(chunk)
+            pending = inflater.unconsumed_tail
+            if inflater.eof or not (chunk or pending):
+                break
         if not inflater.eof:
             raise InkFormatError(path, None, "compressed data is cut short")
-        out.append(chunk)
-        data = inflater.unused_data if wbits == 31 else b""
+        rest = inflater.unused_data if wbits == 31 else b""
     return b"".join(out)
 
 

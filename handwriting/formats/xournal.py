@@ -11,8 +11,8 @@ of all its layers in document order. Only pen strokes are read: highlighter stro
 up writing rather than being writing, and eraser strokes paint the background; text,
 images and LaTeX are skipped. Pressure becomes width / pen width. The files have no time
 stamps: times are left to `Ink` (made up, `meta["timed"]` False); page size and each
-stroke's width and colour go into `meta` (see `handwriting.page`). Decompressed
-documents over MAX_XML_BYTES are refused (a gzip bomb is a small file).
+stroke's width and colour go into `meta` (see `handwriting.page`). Decompression is
+bounded by the limits of `handwriting.limits.inflate` (a gzip bomb is a small file).
 
 Writing: one page per Ink, gzip-compressed, which Xournal++ and Xournal open. The page is
 the one the Ink was read from, else its writing with a margin (scaled down to A4 width
@@ -34,14 +34,14 @@ from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import InkFormatError
 from handwriting.formats._common import local_name, parse_xml, read_limited, to_float
 from handwriting.ink import P, X, Y, Ink
+from handwriting.limits import inflate
 from handwriting.page import DEFAULT_COLOR, DEFAULT_PEN_PT, PAGE, PENS, PT_PER_UNIT, TIMED, page_of, pen_of
 
-__all__ = ["NAME", "SUFFIXES", "MAX_XML_BYTES", "TEXT_LAYER", "sniff", "read", "write", "load_document",
+__all__ = ["NAME", "SUFFIXES", "TEXT_LAYER", "sniff", "read", "write", "load_document",
            "save_document", "add_text_layer", "TextItem"]
 
 NAME = "xournal"
 SUFFIXES = (".xopp", ".xoj")
-MAX_XML_BYTES = 128 * 1024 * 1024
 TEXT_LAYER = "Recognised text"
 _GZIP_MAGIC = b"\x1f\x8b"
 _READ_TOOLS = ("pen",)
@@ -62,34 +62,12 @@ def sniff(head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"<xournal" in head
 
 
-def _gunzip(data: bytes, path: Path) -> bytes:
-    """The decompressed gzip members of `data`, refused past MAX_XML_BYTES."""
-    out: list[bytes] = []
-    size = 0
-    while data.startswith(_GZIP_MAGIC):
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            chunk = inflater.decompress(data, MAX_XML_BYTES - size + 1)
-        except zlib.error as exc:
-            raise InkFormatError(path, None, f"damaged gzip data ({exc})") from None
-        size += len(chunk)
-        if size > MAX_XML_BYTES:
-            raise InkFormatError(path, None, f"decompresses to over {MAX_XML_BYTES // 2**20} MB; refused")
-        if not inflater.eof:
-            raise InkFormatError(path, None, "gzip data is cut short")
-        out.append(chunk)
-        data = inflater.unused_data
-    return b"".join(out)
-
-
 def load_document(path: str | Path) -> Element:
     """The `<xournal>` root element of a .xopp or .xoj file (gzip or plain XML)."""
     path = Path(path)
     data = read_limited(path)
     if data.startswith(_GZIP_MAGIC):
-        data = _gunzip(data, path)
-    elif len(data) > MAX_XML_BYTES:
-        raise InkFormatError(path, None, f"over {MAX_XML_BYTES // 2**20} MB of XML; refused")
+        data = inflate(data, path)
     root = parse_xml(data, path)
     if local_name(root.tag) != "xournal":
         raise InkFormatError(path, None, f"root element is <{local_name(root.tag)}>, not <xournal>")
