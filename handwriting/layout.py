@@ -4,7 +4,8 @@ when they were written (y points down), and put in reading order.
 1. Marks: strokes small in both directions (dots, commas, accents) are set aside.
 2. Pieces: the other strokes that overlap or touch side by side on one level (middles
    within their vertical spreads) are one piece: a word or a part of one.
-3. Line spacing: the median distance from a piece down to the nearest piece under it.
+3. Line spacing: the median distance from a piece down to the nearest piece under it, at
+   least a piece height (nearer ones are letters of one line: a capital's bar, a descender).
 4. Chains: every tall piece (an anchor) links to its cheapest neighbour to the right and
    to the left on about the same level, a few piece heights away at most (cost: the gap
    plus the vertical offset, heavily weighted); the chains follow a line even where it
@@ -241,14 +242,15 @@ def _stacked_pairs(box: np.ndarray, mid: np.ndarray, unit: float) -> tuple[np.nd
 
 
 def _line_spacing(stacked: tuple[np.ndarray, np.ndarray], mid: np.ndarray, n: int, unit: float) -> float:
-    """The median distance from a piece down to the nearest piece under it (three piece
-    heights when nothing lies under anything)."""
+    """The median distance from a piece down to the nearest piece under it, of those at least a
+    piece height apart (three piece heights when none is)."""
     upper, lower = stacked
     if not len(upper):
         return 3 * unit
     down = np.full(n, np.inf)
     np.minimum.at(down, upper, mid[lower] - mid[upper])
-    return max(float(np.median(down[np.isfinite(down)])), unit)
+    lines_apart = down[np.isfinite(down) & (down >= unit)]  # nearer: letters of one line (a capital's bar, a descender)
+    return float(np.median(lines_apart)) if len(lines_apart) else 3 * unit
 
 
 def _chains(box: np.ndarray, mid: np.ndarray, stacked: tuple[np.ndarray, np.ndarray], unit: float,

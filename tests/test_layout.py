@@ -54,6 +54,12 @@ def test_a_single_line_is_one_line_in_writing_order():
     assert len(lines) == 1 and lines[0].strokes == tuple(range(ink.num_strokes))
 
 
+@pytest.mark.parametrize("text", ["The Tall Fox jumped", "Eight Fine Things"])
+def test_capitals_bars_over_their_letters_do_not_make_a_second_line(text):
+    # a T's or F's bar lies over letters a little lower: one line, not a line above another
+    assert len(find_lines(synthesize(text, "timesr"))) == 1
+
+
 def test_a_rising_line_is_one_line():
     ink = page(written(" ".join(TEXT))).transformed(np.array([[1.0, 0.0], [-0.08, 1.0]]))  # rises 8 % to the right
     assert len(find_lines(ink)) == 1
