@@ -16,7 +16,7 @@ from typing import Iterator
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
-from handwriting.limits import RECOGNIZE_POINTS
+from handwriting.limits import recognize_problem
 from handwriting.orientation import flip_y, looks_upside_down
 from handwriting.shutdown import die_with_parent
 
@@ -88,8 +88,7 @@ def _recognize_file(path: str) -> list[ItemResult]:
         elif item.num_points < 2:
             results[k] = ItemResult(path, index, item.label, None, [], [],
                                     f"{path}: item {index}: a single point, too little ink to read")
-        elif item.num_points > RECOGNIZE_POINTS.value():
-            problem = RECOGNIZE_POINTS.exceeded(f"{item.num_points:,}")
+        elif problem := recognize_problem(item.num_points):
             results[k] = ItemResult(path, index, item.label, None, [], [], f"{path}: item {index}: {problem}")
         else:
             good.append((k, index, flip_y(item) if _worker_y_up else item))

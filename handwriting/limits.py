@@ -18,7 +18,8 @@ import numpy as np
 from handwriting.errors import HandwritingError, InkFormatError
 
 __all__ = ["Limit", "LIMITS", "FILE_MB", "INFLATED_MB", "INFLATE_RATIO", "INK_POINTS", "INK_STROKES", "STROKE_POINTS",
-           "RECOGNIZE_POINTS", "INCLUDES", "EXTRACT_MB", "ARCHIVE_FILES", "MB", "INFLATE_RATIO_FROM", "INFLATE_CHUNK", "check_regular", "inflate", "inflated_too_much", "ink_problem"]
+           "RECOGNIZE_POINTS", "INCLUDES", "EXTRACT_MB", "ARCHIVE_FILES", "MB", "INFLATE_RATIO_FROM", "INFLATE_CHUNK", "check_regular", "inflate", "inflated_too_much", "ink_problem",
+           "recognize_problem"]
 
 MB = 1 << 20
 
@@ -129,4 +130,11 @@ def ink_problem(strokes: list | tuple) -> str | None:
     total = sum(sizes)
     if total > INK_POINTS.value():
         return INK_POINTS.exceeded(f"{total:,}")
+    return None
+
+
+def recognize_problem(points: int) -> str | None:
+    """Why an ink of `points` points is too long to recognise (RECOGNIZE_POINTS), or None."""
+    if points > RECOGNIZE_POINTS.value():
+        return RECOGNIZE_POINTS.exceeded(f"{points:,}")
     return None

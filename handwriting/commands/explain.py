@@ -16,7 +16,7 @@ from handwriting.atomic import atomic_write
 from handwriting.errors import HandwritingError
 from handwriting.formats import read_inks
 from handwriting.jsonsafe import dumps
-from handwriting.limits import RECOGNIZE_POINTS
+from handwriting.limits import recognize_problem
 from handwriting.options import nonnegative_int, output_file, positive_int
 from handwriting.recognizer import Recognizer
 
@@ -57,8 +57,8 @@ def _run(args: argparse.Namespace) -> int:
     if not 0 <= args.index < len(inks):
         raise HandwritingError(f"{args.file} holds {len(inks)} inks; there is no ink {args.index}")
     ink = inks[args.index]
-    if ink.num_points > RECOGNIZE_POINTS.value():
-        raise HandwritingError(f"{args.file}: ink {args.index}: {RECOGNIZE_POINTS.exceeded(f'{ink.num_points:,}')}")
+    if problem := recognize_problem(ink.num_points):
+        raise HandwritingError(f"{args.file}: ink {args.index}: {problem}")
     recognizer = Recognizer(args.model)
     recognition = recognizer.recognize(ink, with_hidden=True)
     target = None

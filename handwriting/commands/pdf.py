@@ -15,6 +15,7 @@ from handwriting.commands.recognize import add_model_options, recognizer_options
 from handwriting.errors import HandwritingError
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
+from handwriting.limits import recognize_problem
 from handwriting.textlayer import PlacedWord, placed_words
 
 __all__ = ["register", "recognized_pages"]
@@ -30,10 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def recognized_pages(args: argparse.Namespace) -> list[tuple[Ink, list[PlacedWord]]]:
-    """Every item of `args.file` with its recognised words placed on it (none on an empty page)."""
+    """Every item of `args.file` with its recognised words placed on it (none on an empty page);
+    HandwritingError for an item over the limits `recognize` applies, before any is read."""
     inks = read_inks(args.file)
     if not inks:
         raise HandwritingError(f"{args.file}: holds no ink")
+    for index, ink in enumerate(inks):
+        if problem := recognize_problem(ink.num_points):
+            raise HandwritingError(f"{args.file}: item {index}: {problem}")
     from handwriting.recognizer import Recognizer
 
     recognizer = Recognizer(args.model, **recognizer_options(args))
