@@ -1,7 +1,8 @@
 """Loading a model file: an onnxruntime session plus the metadata recognition needs.
 
-A file that is missing, not ONNX, or lacks the metadata written by `handwriting.export`
-raises one `ModelError` naming the file and what is wrong. The `onnx` package (slow to
+A file that is missing, not ONNX, lacks the metadata written by `handwriting.export`, or
+keeps tensors in other files (external data) raises one `ModelError` naming the file and
+what is wrong, the last before onnxruntime opens it. The `onnx` package (slow to
 import) is loaded only when something asks for the graph itself (`ModelFile.proto`).
 """
 
@@ -20,6 +21,7 @@ import onnxruntime as ort
 from handwriting.alphabet import Alphabet
 from handwriting.checksum import KEY, stored_and_actual
 from handwriting.errors import ModelError
+from handwriting.onnx_external import external_tensors
 from handwriting.preprocess import PreprocessConfig
 
 if TYPE_CHECKING:
@@ -87,6 +89,19 @@ def _check_digest(path: Path, data: bytes) -> None:
         raise ModelError(path, f"damaged: its content does not match the {KEY} in its metadata")
 
 
+def _check_self_contained(path: Path, data: bytes) -> None:
+    """ModelError if a tensor of the model is stored as external data (onnxruntime would read
+    the file it names, wherever that is)."""
+    try:
+        external = external_tensors(data)
+    except ValueError as exc:
+        raise ModelError(path, f"not a readable ONNX model ({exc})") from None
+    if external:
+        shown = ", ".join(external[:3]) + (f" and {len(external) - 3} more" if len(external) > 3 else "")
+        raise ModelError(path, f"refused: tensors stored in other files (external data: {shown}); "
+                               "a model must hold its own weights")
+
+
 def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     path = Path(path)
     if not path.is_file():
@@ -100,6 +115,7 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     except OSError as exc:
         raise ModelError(path, f"cannot read ({exc.strerror or exc})") from None
     _check_digest(path, data)
+    _check_self_contained(path, data)
     try:
         session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for damaged files and invalid graphs
