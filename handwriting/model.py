@@ -42,6 +42,10 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tens
 class BiLSTMCTC(nn.Module):
     """(batch, time, features) -> (batch, time, classes) log-probabilities."""
 
+    feature_mean: torch.Tensor
+    feature_std: torch.Tensor
+    layers: nn.ModuleList
+
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
@@ -60,6 +64,7 @@ class BiLSTMCTC(nn.Module):
             lengths = torch.full((features.shape[0],), features.shape[1], dtype=torch.long)
         x = (features - self.feature_mean) / self.feature_std
         for i, layer in enumerate(self.layers):
+            assert isinstance(layer, nn.ModuleDict)
             if i:
                 x = self.dropout(x)
             forward, _ = layer["fw"](x)

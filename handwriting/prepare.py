@@ -122,10 +122,10 @@ def prepare(
         for path in tqdm(files, desc=f"reading {corpus}", unit="file", disable=None):
             for item in _items(path):
                 reason = _drop_reason(item, corpus, alphabet, levels, seen)
-                if reason is None:
+                if reason is None and isinstance(item, Ink):  # (errors always have a reason)
                     kept.append(_tag(item, corpus, path, root))
                 else:
-                    dropped[reason] += 1
+                    dropped[reason or "unreadable"] += 1
                     if isinstance(item, InkFormatError):
                         errors.append(str(item))
     if not kept:
@@ -141,7 +141,7 @@ def prepare(
         "train": len(train),
         "val": len(val),
         "train_writers": len({i.writer for i in train}),
-        "val_writers": sorted({i.writer for i in val}),
+        "val_writers": sorted({i.writer or "" for i in val}),
         "dropped": dict(dropped.most_common()),
         "errors": errors,
         "alphabet": alphabet.chars,
@@ -190,7 +190,7 @@ def _tag(ink: Ink, corpus: str, path: Path, root: Path) -> Ink:
     meta["corpus"] = corpus
     meta["source"] = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
     writer = ink.writer or path.parent.name
-    return Ink(ink.strokes, training_label(ink.label), f"{corpus}:{writer}", meta)
+    return Ink(ink.strokes, training_label(ink.label or ""), f"{corpus}:{writer}", meta)
 
 
 def training_label(label: str) -> str:
@@ -200,7 +200,7 @@ def training_label(label: str) -> str:
 
 
 def _split_by_writer(inks: list[Ink], val_fraction: float, seed: int) -> tuple[list[Ink], list[Ink]]:
-    writers = sorted({ink.writer for ink in inks})
+    writers = sorted({ink.writer or "" for ink in inks})
     rng = random.Random(seed)
     rng.shuffle(writers)
     n_val = max(1, round(len(writers) * val_fraction)) if len(writers) > 1 and val_fraction > 0 else 0

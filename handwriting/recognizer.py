@@ -211,20 +211,20 @@ class Recognizer:
                   for ink, layout in zip(inks, layouts) for n, line in enumerate(layout)]
         settings = [_Setting(self._width(beam), per_word, with_hidden, line_reading) for _, _, line_reading in placed]
         keys = [_content_key(tuple(ink.strokes[k] for k in strokes)) for ink, strokes, _ in placed] if cache is not None else []
-        parts = [cache.get(key, s) for key, s in zip(keys, settings)] if cache is not None else [None] * len(placed)
-        missing = [k for k, part in enumerate(parts) if part is None]
+        found = [cache.get(key, s) for key, s in zip(keys, settings)] if cache is not None else [None] * len(placed)
+        missing = [k for k, part in enumerate(found) if part is None]
         read = self._read_lines([_line_ink(*placed[k][:2]) for k in missing], [placed[k][2] for k in missing],
                                 beam, with_hidden, per_word) if missing else []
         for k, part in zip(missing, read):
-            parts[k] = part
             if cache is not None:
                 cache.put(keys[k], settings[k], part)
-        fresh = set(missing)
+        fresh = dict(zip(missing, read))
+        parts = [part if part is not None else fresh[k] for k, part in enumerate(found)]
         results, taken = [], 0
         for ink, layout in zip(inks, layouts):
             span = range(taken, taken + len(layout))
             taken += len(layout)
-            timings = {"layout": layout_ms, **{stage: sum(parts[k].timings_ms[stage] for k in span if k in fresh)
+            timings = {"layout": layout_ms, **{stage: sum(fresh[k].timings_ms[stage] for k in span if k in fresh)
                                                for stage in ("preprocess", "network", "decode")}}
             results.append(_joined_lines(ink, layout, [parts[k] for k in span], self.num_alternatives, with_hidden, timings,
                                          cache.placed if cache is not None else None))
@@ -391,8 +391,8 @@ def _joined_lines(ink: Ink, layout: list[TextLine], parts: list[Recognition], nu
     if memo is not None:
         memo.clear()
         memo.update(used)
-    joined = Frames(*(np.concatenate([getattr(f, name) for f in frames]) for name in ("features", "point_index",
-                                                                                      "stroke_index", "xy")), tuple(starts))
+    joined = Frames(np.concatenate([f.features for f in frames]), np.concatenate([f.point_index for f in frames]),
+                    np.concatenate([f.stroke_index for f in frames]), np.concatenate([f.xy for f in frames]), tuple(starts))
     hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if with_hidden else []
     return Recognition("\n".join(p.text for p in parts), _joined_alternatives(parts, num_alternatives), chars, words,
                        np.concatenate([p.log_probs for p in parts]), joined, hidden, timings, lines)

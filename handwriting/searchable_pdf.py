@@ -120,4 +120,4 @@ def write_pdf(pages: list[tuple[Ink, list[PlacedWord]]], path: str | Path, title
     if painter is not None:
         painter.end()
     buffer.close()
-    atomic_write_bytes(path, bytes(data))
+    atomic_write_bytes(path, data.data())

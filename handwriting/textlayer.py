@@ -46,7 +46,7 @@ def placed_words(recognition: Recognition) -> list[PlacedWord]:
         top, bottom = float(np.median(boxes[:, 1])), float(np.median(boxes[:, 3]))
         if bottom <= top:
             top, bottom = float(boxes[:, 1].min()), max(float(boxes[:, 3].max()), float(boxes[:, 1].min()) + 1e-6)
-        out += [PlacedWord(w.text, w.bbox[0], max(w.bbox[2], w.bbox[0] + 1e-6), top, bottom, n) for w in words]
+        out += [PlacedWord(w.text, x0, max(x1, x0 + 1e-6), top, bottom, n) for w, (x0, _, x1, _) in zip(words, boxes.tolist())]
     return out
 
 

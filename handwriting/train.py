@@ -21,6 +21,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,7 +100,9 @@ class InkDataset(torch.utils.data.Dataset):
 def bucketed_batches(lengths: np.ndarray, max_frames: int, rng: random.Random) -> list[list[int]]:
     """Indices grouped by similar length so that (longest x count) <= max_frames; batches shuffled."""
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
-    batches, current, longest = [], [], 0
+    batches: list[list[int]] = []
+    current: list[int] = []
+    longest = 0
     for i in order:
         longest_if_added = max(longest, int(lengths[i]), 1)
         if current and longest_if_added * (len(current) + 1) > max_frames:
@@ -304,7 +307,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         model.feature_mean, model.feature_std = _feature_statistics(train_set)
     net = nn.parallel.DistributedDataParallel(model) if distributed else model
     optimizer = torch.optim.Adam(model.parameters(), lr=options.lr)
-    state = {"epoch": 0, "step": 0, "epoch_batches": 0, "lr": options.lr, "best_cer": math.inf, "stale": 0, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "epoch_batches": 0, "lr": options.lr, "best_cer": math.inf, "stale": 0, "history": []}
     if resumed:
         optimizer.load_state_dict(resumed["optimizer"])
         state.update(resumed["state"])

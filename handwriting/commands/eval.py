@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    total, per_file = ErrorCounts(), defaultdict(ErrorCounts)
+    total, per_file = ErrorCounts(), defaultdict[str, ErrorCounts](ErrorCounts)
     skipped = failed = 0
     worst = []
     for r in recognize_files(args.paths, args.model, args.jobs, progress=sys.stderr.isatty(), **recognizer_options(args)):

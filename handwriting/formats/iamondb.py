@@ -10,6 +10,7 @@ IAM-OnDB's y axis already points down; times are seconds and become milliseconds
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def read(path: str | Path) -> list[Ink]:
     return [ink]
 
 
-def _stroke_points(rows: list[tuple[str | None, ...]], path: Path, where: str) -> np.ndarray:
+def _stroke_points(rows: Sequence[tuple[str | None, ...]], path: Path, where: str) -> np.ndarray:
     """(x, y, milliseconds) rows from the attribute texts; a missing time is NaN."""
     try:  # fast path: every value present and numeric
         points = np.array(rows, dtype=np.float64)

@@ -138,7 +138,7 @@ def _tokenized_rows(text: str, n: int) -> list[list[float]]:
     rows: list[list[float]] = [[]]
     prefix = None
     for m in _TOKEN.finditer(text):
-        kind, token = m.lastgroup, m.group()
+        kind, token = m.lastgroup or "", m.group()
         if kind == "space":
             continue
         if kind == "bad":
@@ -383,8 +383,8 @@ class _InkReader:
                     group.labelled, group.label = True, text
                 elif child.get("type") == "writer":
                     group.writer = text
-            elif kind == "trace" and self.strokes.get(child) is not None:
-                self._add(group, self.strokes[child])
+            elif kind == "trace" and (stroke := self.strokes.get(child)) is not None:
+                self._add(group, stroke)
             elif kind in ("traceGroup", "traceView"):
                 self._add(group, self._item(child, labels, depth + 1))
         ref = el.get("traceDataRef") if local_name(el.tag) == "traceView" else None

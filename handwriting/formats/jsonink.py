@@ -64,7 +64,7 @@ def _documents(text: str, path: Path) -> list[tuple[str, object]]:
     return [("", doc)]
 
 
-def _stroke(points: object, path: Path, where: str) -> np.ndarray:
+def _stroke(points: object, path: Path | None, where: str) -> np.ndarray:
     if not isinstance(points, list) or not points:
         raise InkFormatError(path, where, "a stroke must be a non-empty list of points")
     out = np.full((len(points), 4), np.nan)
@@ -79,7 +79,7 @@ def _stroke(points: object, path: Path, where: str) -> np.ndarray:
     return out
 
 
-def _optional_text(obj: dict, key: str, path: Path, where: str) -> str | None:
+def _optional_text(obj: dict, key: str, path: Path | None, where: str) -> str | None:
     value = obj.get(key)
     if value is not None and not isinstance(value, str):
         raise InkFormatError(path, where or None, f'"{key}" must be a string or null')
@@ -91,7 +91,7 @@ def _optional_text(obj: dict, key: str, path: Path, where: str) -> str | None:
     return value
 
 
-def _ink(obj: object, path: Path, where: str) -> Ink:
+def _ink(obj: object, path: Path | None, where: str) -> Ink:
     if not isinstance(obj, dict) or not isinstance(obj.get("strokes"), list):
         raise InkFormatError(path, where or None, 'expected an object with a "strokes" list')
     label = _optional_text(obj, "label", path, where)

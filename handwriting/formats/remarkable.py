@@ -92,7 +92,8 @@ def _visible_lines(group, items):
 
 
 def _ink(lines: list, path: Path) -> Ink:
-    strokes, pens = [], []
+    strokes: list[np.ndarray] = []
+    pens = []
     for line in lines:
         pts = np.array([(p.x, p.y, np.nan, p.pressure / 255.0) for p in line.points], dtype=np.float64)
         if not np.isfinite(pts[:, :2]).all():

@@ -143,7 +143,7 @@ class _Entry:
     keyword: str
     line: int
     args: str = ""
-    values: np.ndarray | None = None
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0))  # none when there is a problem
     problem: str | None = None
 
 
@@ -223,7 +223,7 @@ class _Block:
     """One non-empty pen block; points are built only when a segment asks for them."""
 
     pen_down: bool
-    values: np.ndarray | None
+    values: np.ndarray
     coord: tuple[str, ...]
     t0: float
     step: float
@@ -313,7 +313,7 @@ class _Walker:
             self.dpi[axis] = value * scale if value else None
 
     def _block(self, entry: _Entry, source: Path) -> None:
-        if entry.values is not None and entry.values.size == 0:
+        if entry.problem is None and entry.values.size == 0:
             return  # empty blocks are not numbered
         step = 1000.0 / (self.rate or DEFAULT_RATE_HZ)
         pen_down = entry.keyword == "PEN_DOWN"
@@ -373,7 +373,7 @@ class _Walker:
         raise InkFormatError(None, None, "file not found in " + " or ".join(str(b) for b in bases))
 
     def _segment(self, entry: _Entry) -> None:
-        seg = _Segment(entry.line, len(self.segments), entry.args, self.sets[-1], self.writer, self.rate, tuple(self.dpi))
+        seg = _Segment(entry.line, len(self.segments), entry.args, self.sets[-1], self.writer, self.rate, (self.dpi[0], self.dpi[1]))
         self.segments.append(seg)
 
     # -- results -------------------------------------------------------------------
@@ -449,9 +449,9 @@ def _parse_ranges(text: str | None) -> list[tuple[int, int | None, int, int | No
         match = _TERM.fullmatch(term)
         if match is None:
             raise ValueError(f"bad delineation {text!r}")
-        a, m, b, n = (int(g) if g is not None else None for g in match.groups())
-        if b is None:
-            b = a
+        a = int(match.group(1))
+        m, last, n = (int(g) if g is not None else None for g in match.groups()[1:])
+        b = a if last is None else last
         if (b, n if n is not None else math.inf) < (a, m or 0):
             raise ValueError(f"delineation {term!r} runs backwards")
         terms.append((a, m, b, n))
@@ -460,15 +460,14 @@ def _parse_ranges(text: str | None) -> list[tuple[int, int | None, int, int | No
 
 def _pieces(blocks: list[_Block], terms: list[tuple[int, int | None, int, int | None]]) -> list[np.ndarray]:
     """The pen-down pieces the terms cover, in writing order."""
-    wanted: dict[tuple[int, int], int] = {}
+    wanted: dict[tuple[int, int], float] = {}  # (block, first point) -> end (inf: the block's end)
     for a, m, b, n in terms:
         if b >= len(blocks):
             raise ValueError(f"block {b} does not exist ({len(blocks)} non-empty blocks in this set)")
         for i in range(a, b + 1):
             start = m if i == a and m is not None else 0
-            stop = n + 1 if i == b and n is not None else None
             key = (i, start)
-            wanted[key] = max(wanted.get(key, -1), stop if stop is not None else math.inf)
+            wanted[key] = max(wanted.get(key, -1), n + 1 if i == b and n is not None else math.inf)
     strokes = []
     for (i, start), stop in sorted(wanted.items()):
         block = blocks[i]

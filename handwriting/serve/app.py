@@ -113,6 +113,7 @@ def create_app(pool: WorkerPool, token: str | None = None, max_body: int = MAX_B
         if isinstance(exc, HTTPException):
             status, message = exc.status_code, str(exc.detail)
         else:
+            assert isinstance(exc, RequestError)
             status, message = exc.status, exc.message
         headers = {"Retry-After": "1"} if status == 503 else {}
         if status == 401:

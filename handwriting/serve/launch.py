@@ -59,6 +59,7 @@ def launch(*args: str, timeout: float = 120) -> Service:
     ready = threading.Event()
 
     def read() -> None:  # drains the output for the service's whole life, so it never blocks on the pipe
+        assert process.stdout is not None  # (stdout=PIPE)
         for line in process.stdout:
             service.output.append(line)
             match = READY.search(line)

@@ -98,8 +98,6 @@ def handle(kind: str, body: bytes, submitted: float) -> tuple[int, bytes]:
     except (RequestError, HandwritingError) as exc:
         status, message = (exc.status, exc.message) if isinstance(exc, RequestError) else (400, str(exc))
         return (200, dumps(google_error(message))) if kind == "google" else (status, dumps({"error": message}))
-    finally:
-        rec.context = ""
     timings = {**doc.get("timings_ms", {}), "queue": (start - submitted) * 1e3, "work": (time.monotonic() - start) * 1e3}
     doc["timings_ms"] = {k: round(v, 2) for k, v in timings.items()}
     return 200, dumps(doc)
