@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import MISSING, field, fields
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 __all__ = ["int_range", "float_range", "positive_int", "nonnegative_int", "finite_float", "positive_float",
-           "fraction", "port", "output_file"]
+           "fraction", "port", "output_file", "option", "add_options", "options_from"]
 
 
 def int_range(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
@@ -78,3 +79,36 @@ def output_file(text: str) -> str:
                 raise argparse.ArgumentTypeError(f"{text!r}: {parent} is not a folder")
             break
     return text
+
+
+def option(default: Any = MISSING, parse: Callable[[str], Any] | None = None, help: str | None = None) -> Any:
+    """A dataclass field that is also a command-line option: `--name-with-dashes`, parsed by
+    `parse`; no default: a required option (a list field takes one or more values); a bool
+    field that defaults to true: `--no-name`."""
+    return field(default=default, metadata={"parse": parse, "help": help})
+
+
+def add_options(parser: argparse.ArgumentParser, options: type, skip: tuple[str, ...] = ()) -> None:
+    """The options of the dataclass `options` fields made by `option`, except `skip`."""
+    for f in fields(options):
+        if "help" not in f.metadata or f.name in skip:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata["help"]
+        if f.default is True:
+            parser.add_argument("--no-" + flag[2:], dest=f.name, action="store_false", help=f"no {help_text}")
+        elif f.default is False:
+            parser.add_argument(flag, action="store_true", help=help_text)
+        elif f.default is MISSING:
+            plural = str(f.type).startswith("list")
+            parser.add_argument(flag, required=True, nargs="+" if plural else None, type=f.metadata["parse"],
+                                help=help_text)
+        else:
+            shown = "" if f.default is None else f" (default {f.default})"
+            parser.add_argument(flag, type=f.metadata["parse"], default=f.default, help=(help_text or "") + shown)
+
+
+def options_from(args: argparse.Namespace, options: type, **given: Any) -> Any:
+    """The dataclass `options` from parsed `args` (the fields they hold) and `given` values."""
+    names = {f.name for f in fields(options)}
+    return options(**{name: value for name, value in vars(args).items() if name in names}, **given)

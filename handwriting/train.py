@@ -19,7 +19,7 @@ import random
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,37 +40,9 @@ from handwriting.metrics import ErrorCounts
 from handwriting.model import BiLSTMCTC, ModelConfig
 from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
 from handwriting.shards import read_split
+from handwriting.train_options import TrainOptions
 
 __all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "model_from_checkpoint", "evaluate_model", "InkDataset"]
-
-
-@dataclass
-class TrainOptions:
-    data: list[str]
-    out: str
-    epochs: int = 100
-    minutes: float | None = None
-    batch_frames: int = 3000
-    lr: float = 1.5e-3
-    lr_decay: float = 1.0
-    warmup_steps: int = 200
-    patience: int = 3
-    hidden: int = 96
-    layers: int = 3
-    dropout: float = 0.2
-    step: float = 0.2
-    augment: bool = True
-    seed: int = 0
-    resume: str | None = None
-    init: str | None = None
-    max_train: int | None = None
-    max_val: int | None = None
-    max_frames: int | None = None
-    workers: int = 1
-    clip: float = 5.0
-    checkpoint_minutes: float = 10.0
-    weights: dict[str, float] = field(default_factory=dict)
-    threads: int | None = None
 
 
 class InkDataset(torch.utils.data.Dataset):

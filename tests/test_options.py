@@ -56,3 +56,17 @@ def test_model_card_that_is_not_utf8(tmp_path, capsys):
     assert main(["export", "models/handwriting-en.train.pt", "--out", str(tmp_path / "m.onnx"), "--card", str(card)]) == 1
     err = capsys.readouterr().err
     assert "not UTF-8 text (byte 8)" in err and err.count("\n") == 1
+
+
+def test_the_train_command_takes_its_options_and_defaults_from_train_options():
+    from dataclasses import fields
+
+    from handwriting.cli import build_parser
+    from handwriting.options import options_from
+    from handwriting.train_options import TrainOptions
+
+    plain = build_parser().parse_args(["train", "--data", "a", "b", "--out", "run"])
+    assert options_from(plain, TrainOptions) == TrainOptions(data=["a", "b"], out="run")  # the same defaults
+    assert {f.name for f in fields(TrainOptions)} - set(vars(plain)) == {"weights"}  # given as --weight FOLDER=W
+    args = build_parser().parse_args(["train", "--data", "a", "--out", "run", "--no-augment", "--warmup-steps", "50"])
+    assert options_from(args, TrainOptions) == TrainOptions(data=["a"], out="run", augment=False, warmup_steps=50)

@@ -1,0 +1,40 @@
+"""`TrainOptions`: every setting of a training run, its default and its help, in one place
+(the `train` command's options are generated from these fields; no torch needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handwriting.options import float_range, nonnegative_int, option, positive_float, positive_int
+
+__all__ = ["TrainOptions"]
+
+
+@dataclass
+class TrainOptions:
+    data: list[str] = option(help="shard folders made by `handwriting prepare`")
+    out: str = option(help="run folder for checkpoints and history.json")
+    epochs: int = option(100, positive_int)
+    minutes: float | None = option(None, positive_float, "stop (with a checkpoint) after this much wall time")
+    batch_frames: int = option(3000, positive_int, "frames per batch (longest x count)")
+    lr: float = option(1.5e-3, positive_float, "peak learning rate")
+    lr_decay: float = option(1.0, positive_float, "multiply the learning rate by this after every epoch (on top of "
+                                                  "halving on a plateau)")
+    warmup_steps: int = option(200, positive_int, "steps of linear learning-rate warm-up")
+    patience: int = option(3, positive_int, "epochs without a better validation CER before the rate is halved")
+    hidden: int = option(96, positive_int, "LSTM units per direction")
+    layers: int = option(3, positive_int, "bidirectional LSTM layers")
+    dropout: float = option(0.2, float_range(0, 1, high_open=True), "dropout between layers")
+    step: float = option(0.2, positive_float, "resampling step, fraction of the writing height")
+    augment: bool = option(True, help="random affine and speed changes of the training inks")
+    seed: int = option(0, nonnegative_int)
+    resume: str | None = option(None, help="checkpoint to continue from (weights, optimizer, schedule)")
+    init: str | None = option(None, help="checkpoint whose weights start a new run (fine-tuning)")
+    max_train: int | None = option(None, positive_int, "use at most this many training inks")
+    max_val: int | None = option(None, positive_int, "validate on at most this many inks of each data folder")
+    max_frames: int | None = option(None, positive_int, "train only on items of at most this many frames (curriculum)")
+    workers: int = option(1, nonnegative_int, "data-loading processes")
+    clip: float = option(5.0, positive_float, "gradient norm clipping")
+    checkpoint_minutes: float = option(10.0, positive_float, "minutes between mid-epoch checkpoints")
+    weights: dict[str, float] = field(default_factory=dict)  # sampling weight per data folder name (`--weight`)
+    threads: int = option(1, positive_int, "torch threads per process (on a few shared cores more threads thrash)")
