@@ -3,9 +3,11 @@
 Points are stored in model coordinates (at zoom 1 one unit is one logical pixel; an
 opened file keeps its own units), so zooming, panning and fitting never change the ink.
 Every point gets a time in ms from a monotonic clock, and the tablet's pressure where
-there is one (NaN for the mouse). The pad is one writing line of any length: the view
-follows the pen to the right after each stroke, the wheel pans, Ctrl+wheel zooms and
-`fit` shows the whole ink. The pen API (`pen_down`, `pen_move`, `pen_up`) is the one
+there is one (NaN for the mouse). The pad is a page of any size, ruled every LINE_PITCH
+units: lines are written one below the other, the view follows the pen to the right and
+down after each stroke, the wheel scrolls down and up, Shift+wheel left and right,
+Ctrl+wheel zooms and `fit` shows the whole ink; `viewChanged` tells scroll bars
+(`app.page_view`) that the view or the page's extent moved. The pen API (`pen_down`, `pen_move`, `pen_up`) is the one
 path for every input, replays included, so a replay is exactly a writing.
 
 Finished strokes are painted once into a cached pixmap; while the pen moves only the
@@ -32,10 +34,12 @@ __all__ = ["Canvas", "LIVE", "STROKE", "EDIT"]
 
 LIVE, STROKE, EDIT = "live", "stroke", "edit"  # kinds of `Canvas.inkChanged`
 PEN_WIDTH = 2.6  # logical pixels, whatever the zoom
-X_HEIGHT, ASCENDER = 42.0, 95.0  # guide lines above the baseline (model y = 0) at zoom 1
-BASELINE_AT = 0.66  # fraction of the height where the default view puts the baseline
-FOLLOW_AT, FOLLOW_TO = 0.8, 0.45  # a stroke ending right of FOLLOW_AT x width pans it to FOLLOW_TO
+X_HEIGHT, ASCENDER = 42.0, 95.0  # guide lines above each baseline at zoom 1
+LINE_PITCH = 150.0  # from one ruled line's baseline to the next (the first at model y = 0)
+FOLLOW_AT, FOLLOW_TO = 0.8, 0.45  # a stroke ending right of (below) FOLLOW_AT x width (height) pans it to FOLLOW_TO
 MARGIN = 24.0
+FIRST_BASELINE = ASCENDER + MARGIN + 12.0  # widget pixels from the top to the first baseline in the default view
+MIN_GUIDE_PITCH = 40.0  # widget pixels between ruled lines below which the guides are left out
 ZOOM_STEP = 1.15
 
 
@@ -44,6 +48,7 @@ class Canvas(QWidget):
 
     inkChanged = pyqtSignal(str)
     historyChanged = pyqtSignal()
+    viewChanged = pyqtSignal()  # the view moved or zoomed, or the page's extent changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,8 +61,9 @@ class Canvas(QWidget):
         self._tablet = False
         self._pan_from: QPointF | None = None
         self._scale = 1.0
-        self._origin = QPointF(-MARGIN, -BASELINE_AT * 200)  # model point at the widget's top-left corner
+        self._origin = QPointF(-MARGIN, -FIRST_BASELINE)  # model point at the widget's top-left corner
         self._default_view = True
+        self._fitted: tuple[float, float, float, float] | None = None  # the box fitted, until the view moves
         self._clock = QElapsedTimer()
         self._clock.start()
         self._clock_base = 0.0
@@ -66,7 +72,7 @@ class Canvas(QWidget):
         self._values: np.ndarray | None = None
         self._cache: QPixmap | None = None
         self._marker: tuple[float, float] | None = None
-        self.follow_pen = True  # pan after strokes near the right edge (off while replaying)
+        self.follow_pen = True  # pan after strokes near the right or bottom edge (off while replaying)
 
     # -- the ink ---------------------------------------------------------------------------
     def ink(self, include_live: bool = True) -> Ink:
@@ -135,12 +141,13 @@ class Canvas(QWidget):
         self._history.add(stroke)
         origin = QPointF(self._origin)
         if self.follow_pen:
-            self._follow(float(stroke[:, 0].max()))
+            self._follow(float(stroke[:, 0].max()), float(stroke[:, 1].max()))
         if self._cache is not None and self._values is None and not self._highlight and self._origin == origin:
             self._add_to_cache(stroke)  # the common case while writing: no full repaint
         else:
             self._values = None  # they were for the ink without this stroke
             self._invalidate()
+        self.viewChanged.emit()
         self.inkChanged.emit(STROKE)
         self.historyChanged.emit()
 
@@ -181,6 +188,40 @@ class Canvas(QWidget):
     def to_widget(self, x: float, y: float) -> QPointF:
         return QPointF((x - self._origin.x()) * self._scale, (y - self._origin.y()) * self._scale)
 
+    @property
+    def scale(self) -> float:
+        """Widget pixels per model unit."""
+        return self._scale
+
+    @property
+    def origin(self) -> tuple[float, float]:
+        """The model point at the widget's top-left corner."""
+        return self._origin.x(), self._origin.y()
+
+    def set_origin(self, x: float, y: float) -> None:
+        """Scroll so that model point (x, y) is at the widget's top-left corner."""
+        if (x, y) != self.origin:
+            self._origin = QPointF(x, y)
+            self._default_view, self._fitted = False, None
+            self._invalidate()
+            self.viewChanged.emit()
+
+    def view_rect(self) -> QRectF:
+        """The model rectangle the widget shows."""
+        return QRectF(self._origin, self._origin + QPointF(self.width(), self.height()) / self._scale)
+
+    def page_rect(self) -> QRectF:
+        """The model rectangle one can scroll over: the start of the page, the ink with room
+        for more writing right of it and below it (half a view), and the view."""
+        view = self.view_rect()
+        page = QRectF(QPointF(-MARGIN, -FIRST_BASELINE), QPointF(view.width() / 2, LINE_PITCH))
+        strokes = self._history.strokes
+        if strokes:
+            points = np.concatenate([stroke[:, :2] for stroke in strokes])
+            (xmin, ymin), (xmax, ymax) = points.min(axis=0), points.max(axis=0)
+            page = page.united(QRectF(QPointF(xmin, ymin), QPointF(xmax + view.width() / 2, ymax + view.height() / 2)))
+        return page.united(view)
+
     def fit_to(self, bounds: tuple[float, float, float, float]) -> None:
         """Zoom and pan so that the box (xmin, ymin, xmax, ymax) fills the pad, left-aligned."""
         xmin, ymin, xmax, ymax = bounds
@@ -189,13 +230,15 @@ class Canvas(QWidget):
         top = (ymin + ymax) / 2 - self.height() / 2 / self._scale
         self._origin = QPointF(xmin - MARGIN / self._scale, top)
         self._default_view = False
+        self._fitted = bounds
         self._invalidate()
+        self.viewChanged.emit()
 
     def fit(self) -> None:
         """Show the whole ink (or the default view when the pad is empty)."""
         ink = self.ink()
         if ink.is_empty:
-            self._default_view = True
+            self._default_view, self._fitted = True, None
             self._scale = 1.0
             self._reset_default_view()
         else:
@@ -206,14 +249,14 @@ class Canvas(QWidget):
         x, y = self.to_model(around)
         self._scale = float(np.clip(self._scale * factor, 1e-4, 1e4))
         self._origin = QPointF(x - around.x() / self._scale, y - around.y() / self._scale)
-        self._default_view = False
+        self._default_view, self._fitted = False, None
         self._invalidate()
+        self.viewChanged.emit()
 
     def pan(self, dx: float, dy: float = 0.0) -> None:
-        """Move the view by (dx, dy) widget pixels."""
-        self._origin -= QPointF(dx, dy) / self._scale
-        self._default_view = False
-        self._invalidate()
+        """Move the ink by (dx, dy) widget pixels (the view the other way)."""
+        x, y = self.origin
+        self.set_origin(x - dx / self._scale, y - dy / self._scale)
 
     # -- Qt events ---------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -251,15 +294,21 @@ class Canvas(QWidget):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta()
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        modifiers = event.modifiers()
+        if modifiers & Qt.KeyboardModifier.ControlModifier:
             self.zoom(ZOOM_STEP ** (delta.y() / 120), event.position())
+        elif modifiers & Qt.KeyboardModifier.ShiftModifier:  # some platforms turn Shift+wheel into a sideways wheel
+            self.pan(delta.y() or delta.x(), 0.0)
         else:
-            self.pan(delta.x() or delta.y(), 0.0)
+            self.pan(delta.x(), delta.y())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        if self._default_view:
+        if self._fitted is not None:  # a fitted page stays fitted
+            self.fit_to(self._fitted)
+        elif self._default_view:
             self._reset_default_view()
         self._invalidate()
+        self.viewChanged.emit()
         super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -290,13 +339,19 @@ class Canvas(QWidget):
         return self._cache
 
     def _paint_guides(self, painter: QPainter) -> None:
+        """The ruled lines in view: each a baseline, an x-height line and an ascender line."""
+        if LINE_PITCH * self._scale < MIN_GUIDE_PITCH:
+            return
+        view = self.view_rect()
+        first, last = math.floor(view.top() / LINE_PITCH), math.ceil((view.bottom() + ASCENDER) / LINE_PITCH)
         for y, style, alpha in ((0.0, Qt.PenStyle.SolidLine, 170), (-X_HEIGHT, Qt.PenStyle.DashLine, 120),
                                 (-ASCENDER, Qt.PenStyle.DotLine, 90)):
             colour = QColor(GUIDE)
             colour.setAlpha(alpha)
             painter.setPen(QPen(colour, 1.0, style))
-            wy = self.to_widget(0.0, y).y()
-            painter.drawLine(QPointF(0, wy), QPointF(self.width(), wy))
+            for line in range(first, last + 1):
+                wy = self.to_widget(0.0, line * LINE_PITCH + y).y()
+                painter.drawLine(QPointF(0, wy), QPointF(self.width(), wy))
 
     def _paint_strokes(self, painter: QPainter) -> None:
         strokes = self._history.strokes
@@ -343,6 +398,7 @@ class Canvas(QWidget):
         self._values = None
         self._highlight = frozenset()
         self._invalidate()
+        self.viewChanged.emit()
         self.inkChanged.emit(EDIT)
         self.historyChanged.emit()
 
@@ -357,16 +413,20 @@ class Canvas(QWidget):
         pad = PEN_WIDTH * 2 + 2
         self.update(QRectF(a, b).normalized().adjusted(-pad, -pad, pad, pad).toAlignedRect())
 
-    def _follow(self, right: float) -> None:
-        """Pan left when the last stroke ended near the right edge, so the line can go on."""
-        wx = self.to_widget(right, 0.0).x()
-        if wx > FOLLOW_AT * self.width():
-            self._origin += QPointF((wx - FOLLOW_TO * self.width()) / self._scale, 0.0)
-            self._default_view = False
+    def _follow(self, right: float, bottom: float) -> None:
+        """Scroll when the last stroke reached near the right edge (so the line can go on) or
+        near the bottom (so the next line has room below)."""
+        corner = self.to_widget(right, bottom)
+        dx = corner.x() - FOLLOW_TO * self.width() if corner.x() > FOLLOW_AT * self.width() else 0.0
+        dy = corner.y() - FOLLOW_TO * self.height() if corner.y() > FOLLOW_AT * self.height() else 0.0
+        if dx or dy:
+            self._origin += QPointF(dx, dy) / self._scale
+            self._default_view, self._fitted = False, None
 
     def _reset_default_view(self) -> None:
-        self._origin = QPointF(-MARGIN / self._scale, -BASELINE_AT * self.height() / self._scale)
+        self._origin = QPointF(-MARGIN / self._scale, -FIRST_BASELINE / self._scale)
         self._invalidate()
+        self.viewChanged.emit()
 
 
 def _smooth_path(pts: np.ndarray) -> QPainterPath:

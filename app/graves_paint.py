@@ -67,6 +67,7 @@ class GravesView:
     saliency: np.ndarray | None = None  # (T, 2) d/d dx, d/d dy
     target: tuple[int, str] | None = None  # (frame, character) the saliency is for
     cursor: int | None = None  # a frame to mark across the rows
+    output_title: str = "output"  # the output row's title (which line of a page it is)
 
     @property
     def num_frames(self) -> int:
@@ -178,6 +179,7 @@ def paint_graves(painter: QPainter, rect: QRectF, view: GravesView | None, hint:
         painter.drawText(geometry.rows["cells"], Qt.AlignmentFlag.AlignCenter, hint)
         painter.restore()
         return geometry
+    titles["output"] = view.output_title
     if view.cells is not None:
         titles["cells"] = view.cell_title
     if view.target is not None:

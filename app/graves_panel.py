@@ -1,7 +1,7 @@
 """`GravesPanel`: the network's view below the pad: output, memory cells, writing, saliency.
 
 The panel keeps the newest Explanation (which holds its Recognition), builds a
-`GravesView` from it with the cell choice of its controls (layer, direction, most active
+`GravesView` from it (one line of a page: `set_explanation` says which) with the cell choice of its controls (layer, direction, most active
 or most variable, how many) and paints it with `paint_graves` into a cached pixmap, so
 that hovering repaints only the cursor. A new view is painted a moment later, in an
 event-loop turn of its own, not in the same turn as the pad's repaint: the pen never
@@ -129,6 +129,7 @@ class GravesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._explanation: Explanation | None = None
+        self._line_title = "output"
         self.layer = QComboBox()
         self.direction = QComboBox()
         self.direction.addItems(["both directions"] + [f"{d} only" for d in DIRECTIONS])
@@ -162,9 +163,11 @@ class GravesPanel(QWidget):
     def view(self) -> GravesView | None:
         return self.plot.view
 
-    def set_explanation(self, explanation: Explanation | None) -> None:
-        """Show a recognition with its cell states and saliency (None: an empty pad)."""
+    def set_explanation(self, explanation: Explanation | None, line: int = 0, lines: int = 1) -> None:
+        """Show a recognition with its cell states and saliency (None: an empty pad); it is
+        line `line` of a page of `lines` lines."""
         self._explanation = explanation
+        self._line_title = f"output\nline {line + 1} of {lines}" if lines > 1 else "output"
         if explanation is not None:
             self._set_layers(len(explanation.cells))
         self._rebuild()
@@ -189,7 +192,7 @@ class GravesPanel(QWidget):
             return
         layer = self.layer.currentIndex() - 1
         direction = self.direction.currentIndex() - 1
-        self.plot.set_view(build_view(self._explanation.recognition, self._explanation, self.how.currentData(),
-                                      self.count.value(), None if layer < 0 else layer,
-                                      None if direction < 0 else direction))
+        view = build_view(self._explanation.recognition, self._explanation, self.how.currentData(), self.count.value(),
+                          None if layer < 0 else layer, None if direction < 0 else direction)
+        self.plot.set_view(replace(view, output_title=self._line_title))
 

@@ -24,7 +24,7 @@ from handwriting.ink import Ink
 __all__ = ["run", "platform_problem"]
 
 SETTLE_POLL_MS = 50
-SETTLE_TIMEOUT_MS = 30000
+SETTLE_TIMEOUT_MS = 120000  # a page's final reading and explanation take long on a busy machine
 
 
 def platform_problem(environ: dict[str, str] | os._Environ = os.environ, platform: str = sys.platform) -> str | None:

@@ -1,6 +1,9 @@
 """`MainWindow`: the pad, the recognised text, the Graves panel, files, models and collect mode.
 
-Everything the model does happens in the `RecognitionService` worker; this window only
+The pad holds a page (scroll bars around it). An opened file with several inks (the
+pages of a note file, the samples of an InkML file) shows its first, fitted, and a
+**page** box on the toolbar picks another. The Graves panel shows the page's line that
+holds the newest stroke. Everything the model does happens in the `RecognitionService` worker; this window only
 wires widgets to it. Failures (a model that will not load, a file that cannot be read
 or written) show a non-blocking dialog with the reason, and the ink on the pad stays.
 """
@@ -11,29 +14,34 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QKeySequence
-from PyQt6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSplitter,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QComboBox, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QSpinBox,
+                             QSplitter, QVBoxLayout, QWidget)
 
 from app.adapt import Adaptation
 from app.canvas import Canvas
 from app.collect import CollectBar, Collector
 from app.graves_panel import GravesPanel
 from app.live import LiveRecognition
+from app.page_line import current_line
+from app.page_view import PageView
 from app.png import save_png
 from app.replay import Replayer
 from app.results import ResultView
 from app.worker import RecognitionService, Result
 from handwriting.errors import HandwritingError
 from handwriting.explain import Explanation
-from handwriting.formats import INK_SUFFIXES, read_inks, write_ink
+from handwriting.formats import READERS, read_inks, write_ink
 from handwriting.ink import Ink
 from handwriting.modelfile import default_model_path
 from handwriting.modes import MODES
+from handwriting.page import PAGE
 
 __all__ = ["MainWindow", "find_models", "initial_size"]
 
 MODEL_SUFFIX = ".onnx"
 OPEN_MODEL = "Open model\u2026"
+OPEN_FILTER = ("Ink files (" + " ".join(sorted({f"*{s}" for m in READERS.values() for s in m.SUFFIXES})) + ")"
+               ";;Notes (*.xopp *.xoj *.rm);;All files (*)")
 DEFAULT_SIZE = QSize(1200, 860)
 SCREEN_SHARE = 0.8  # a large screen gets a window of this share of it
 FRAME_ROOM = QSize(16, 48)  # left on the screen for the window's frame and title bar
@@ -66,6 +74,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Handwriting")
         self.setAcceptDrops(True)
         self.canvas = Canvas()
+        self.page_view = PageView(self.canvas)
         self.service = RecognitionService(self)
         self.live = LiveRecognition(self.canvas, self.service)
         self.results = ResultView()
@@ -81,6 +90,8 @@ class MainWindow(QMainWindow):
         self._model_path: Path | None = None
         self._pending_model: Path | None = None
         self._added_models: list[Path] = []  # models made in the app (fine-tuned), for the picker
+        self.pages: list[Ink] = []  # the inks of the file opened last (its pages), offered in the page box
+        self.explained_line = 0  # the index, in the shown result's lines, of the line the panel shows
         self._build_layout()
         self._build_actions()
         self._build_status()
@@ -95,7 +106,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.collect_bar)
-        column.addWidget(self.canvas, 1)
+        column.addWidget(self.page_view, 1)
         column.addWidget(self.results)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
@@ -162,6 +173,12 @@ class MainWindow(QMainWindow):
         self.modes.currentTextChanged.connect(self.set_mode)
         tools.addWidget(QLabel(" reads: "))
         tools.addWidget(self.modes)
+        self.page_box = QSpinBox()
+        self.page_box.setToolTip("which ink of the file opened last is on the pad")
+        self.page_box.valueChanged.connect(lambda number: self.show_page(number - 1))
+        tools.addSeparator()
+        self.page_action = tools.addWidget(self.page_box)
+        self.page_action.setVisible(False)
         self._history_changed()
 
     def set_mode(self, mode: str) -> None:
@@ -249,16 +266,40 @@ class MainWindow(QMainWindow):
 
     # -- files -------------------------------------------------------------------------------------------------
     def open_file(self, path: str | Path | None = None) -> Ink | None:
-        """Put an ink from a file on the pad (asking which one when it holds several)."""
-        ink = self._read_ink(path, "Open ink")
-        if ink is not None:
-            self.canvas.set_ink(ink)
-            self.statusBar().showMessage(f"opened {ink.label!r}" if ink.label else "opened", 4000)
-        return ink
+        """Put the first ink (page) of a file on the pad, fitted; the page box offers the others."""
+        read = self._read_inks(path, "Open ink")
+        if read is None:
+            return None
+        self.pages = inks = read[1]
+        kind = "page" if PAGE in inks[0].meta else "ink"
+        self.page_box.blockSignals(True)
+        self.page_box.setRange(1, len(inks))
+        self.page_box.setValue(1)
+        self.page_box.setPrefix(f"{kind} ")
+        self.page_box.setSuffix(f" of {len(inks)}")
+        self.page_box.blockSignals(False)
+        self.page_action.setVisible(len(inks) > 1)
+        self.show_page(0)
+        return inks[0]
+
+    def show_page(self, index: int) -> None:
+        """Put ink `index` of the file opened last on the pad, fitted (undoable)."""
+        if not 0 <= index < len(self.pages):
+            return
+        ink = self.pages[index]
+        if self.page_box.value() != index + 1:
+            self.page_box.blockSignals(True)
+            self.page_box.setValue(index + 1)
+            self.page_box.blockSignals(False)
+        self.canvas.set_ink(ink)
+        where = f"{index + 1} of {len(self.pages)}: " if len(self.pages) > 1 else ""
+        self.statusBar().showMessage(f"opened {where}{ink.label!r}" if ink.label else f"opened {where}"
+                                     f"{ink.num_strokes} strokes", 4000)
 
     def replay_file(self, path: str | Path | None = None) -> None:
-        """Write an ink from a file onto the pad in its original timing."""
-        ink = self._read_ink(path, "Replay ink")
+        """Write an ink from a file onto the pad in its original timing (asking which, when it holds several)."""
+        read = self._read_inks(path, "Replay ink")
+        ink = None if read is None else read[1][0] if len(read[1]) == 1 else _choose_ink(self, read[0].name, read[1])
         if ink is not None:
             self.replay(ink)
 
@@ -301,10 +342,10 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def _read_ink(self, path: str | Path | None, title: str) -> Ink | None:
+    def _read_inks(self, path: str | Path | None, title: str) -> tuple[Path, list[Ink]] | None:
+        """The file chosen (or `path`) and its inks; None, after saying why, when there are none."""
         if path is None:
-            patterns = " ".join(f"*{s}" for s in INK_SUFFIXES)
-            path, _ = QFileDialog.getOpenFileName(self, title, "", f"Ink files ({patterns});;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(self, title, "", OPEN_FILTER)
             if not path:
                 return None
         try:
@@ -315,7 +356,7 @@ class MainWindow(QMainWindow):
         if not inks:
             self.show_error("The file could not be read", f"{path}: it holds no ink")
             return None
-        return inks[0] if len(inks) == 1 else _choose_ink(self, Path(path).name, inks)
+        return Path(path), inks
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and all(url.isLocalFile() for url in event.mimeData().urls()):
@@ -334,7 +375,7 @@ class MainWindow(QMainWindow):
         self.result = result
         self._selected_word = -1
         recognition = result.recognition
-        self.results.set_recognition(recognition)
+        self.results.set_recognition(recognition, current_line(recognition, result.ink.num_strokes - 1))
         if not len(recognition.frames):
             self.panel.set_explanation(None)  # else the panel waits for the explanation: no flicker
         self.canvas.set_highlight(())
@@ -343,10 +384,10 @@ class MainWindow(QMainWindow):
         self.time_label.setText(f"{result.elapsed_ms:.0f} ms \u00b7 {len(recognition.frames)} frames")
         self.resultShown.emit(result)
 
-    def _show_explanation(self, explanation: Explanation) -> None:
-        self.explanation = explanation
+    def _show_explanation(self, explanation: Explanation, line: int = 0) -> None:
+        self.explanation, self.explained_line = explanation, line
         self._explained_ink = self.result.ink  # explanations come only for the result shown
-        self.panel.set_explanation(explanation)
+        self.panel.set_explanation(explanation, line, len(self.result.recognition.lines))
         self._show_saliency(self.saliency_action.isChecked())
         self.explanationShown.emit(explanation)
 

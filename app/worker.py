@@ -8,7 +8,7 @@ queued. Every submission gets a sequence number; a result is delivered only if i
 newer than the one shown and not older than the last `fresh` submission (an undo, clear
 or open), so a slow result can never overwrite a newer one. After each recognition, when
 nothing newer is waiting, the process also explains it (cell states and saliency) for
-the Graves panel.
+the Graves panel: that of the page's line holding the newest stroke (`app.page_line`).
 
 The GUI process runs no thread of its own for this: Qt writes the requests and reads the
 replies as the pipes allow, from the event loop, so the GUI thread never blocks on a
@@ -31,6 +31,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, QProcess, QProcessEnvironment, pyqtSignal
 
+from app.page_line import line_part
 from app.worker_process import FrameReader, Result, frame
 from handwriting.explain import Explanation
 from handwriting.ink import Ink
@@ -53,7 +54,7 @@ class RecognitionService(QObject):
     """The GUI side: submit inks, receive fresh `Result`s and `Explanation`s as signals."""
 
     recognized = pyqtSignal(object)  # Result
-    explained = pyqtSignal(object)  # Explanation of the Result shown last
+    explained = pyqtSignal(object, int)  # Explanation of a line of the Result shown last, that line's index
     failed = pyqtSignal(str)  # a one-line message for the status bar
     modelLoaded = pyqtSignal(str)  # model name
     modelFailed = pyqtSignal(str)  # the reason, one line
@@ -95,7 +96,7 @@ class RecognitionService(QObject):
         return self._seq
 
     def explain_character(self, index: int) -> None:
-        """Explain the shown result again, for its recognised character `index`."""
+        """Explain the shown result again, for character `index` of the line explained."""
         if self._shown >= 0:
             self._post("explain", (self._shown, index))
 
@@ -225,6 +226,6 @@ class RecognitionService(QObject):
         self._shown, self._shown_result = result.seq, result
         self.recognized.emit(result)
 
-    def _on_explained(self, seq: int, explanation: Explanation) -> None:
+    def _on_explained(self, seq: int, explanation: Explanation, line: int) -> None:
         if seq == self._shown and self._shown_result is not None:
-            self.explained.emit(replace(explanation, recognition=self._shown_result.recognition))
+            self.explained.emit(replace(explanation, recognition=line_part(self._shown_result.recognition, line)), line)

@@ -8,7 +8,8 @@ newest of each kind, so the app's writes always drain and an ink the pen has out
 skipped, never served. The main thread serves the mailbox, most urgent first: a model,
 then a recognition, then an explanation. After a recognition, when no newer ink waits
 and explanations are wanted, it also explains it (cell states and saliency for the
-Graves panel). When stdin closes (the app ended, even if it was killed) the process
+Graves panel), of the page's line that holds the newest stroke (`app.page_line`): the
+panel follows the line being written. When stdin closes (the app ended, even if it was killed) the process
 exits at once. Anything printed goes to stderr: stdout carries only frames.
 
 Requests are `(kind, n, value)`, numbered by the app:
@@ -16,10 +17,11 @@ Requests are `(kind, n, value)`, numbered by the app:
     ("explain", n, (seq, char|None)) ("explaining", n, on)
 Replies:
     ("loaded", name, path, announce)          ("model_failed", reason, announce)
-    ("recognized", Result)                    ("explained", seq, Explanation without its recognition)
+    ("recognized", Result)                    ("explained", seq, Explanation without its recognition, line)
     ("failed", message)                       ("idle", n): every request up to n is served
 Results carry no hidden states (the app does not need them); explanations come without
-their recognition, which the app has already.
+their recognition, which the app cuts from the page's as `line_part(recognition, line)`.
+A character to explain is numbered in that line.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+import numpy as np
+
+from app.page_line import current_line, line_part
 from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM
 from handwriting.errors import HandwritingError
 from handwriting.explain import explain
@@ -172,16 +177,21 @@ class _Server:
         last, recognizer = self.last, self.recognizer
         if recognizer is None or last is None or last.seq != seq or not len(last.recognition.frames):
             return
+        line = current_line(last.recognition, last.ink.num_strokes - 1)
+        part = line_part(last.recognition, line)
         target = None
-        characters = last.recognition.characters
+        characters = part.characters
         if char is not None and 0 <= char < len(characters) and recognizer.alphabet.covers(characters[char].char):
             target = (characters[char].frame, recognizer.alphabet.encode(characters[char].char)[0])
         try:
-            explanation = explain(recognizer, last.recognition, target, num_points=last.ink.num_points)
+            explanation = explain(recognizer, part, target, num_points=last.ink.num_points)
         except Exception as exc:
             self.send(("failed", f"explanation failed: {type(exc).__name__}: {exc}"))
             return
-        self.send(("explained", seq, replace(explanation, recognition=None)))
+        if part is not last.recognition:  # only the line's own points get its saliency
+            on_line = np.isin(last.ink.stroke_ids(), part.lines[0].strokes)
+            explanation = replace(explanation, point_saliency=np.where(on_line, explanation.point_saliency, 0.0))
+        self.send(("explained", seq, replace(explanation, recognition=None), line))
 
 
 def _read(requests: BinaryIO, mailbox: _Mailbox) -> None:
