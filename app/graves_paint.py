@@ -11,8 +11,7 @@
    saliency, with a thin line from each emission frame to where it was written;
 4. saliency: d log p(target) / d dx and d dy per frame (the sequential Jacobian).
 
-`build_view` turns a Recognition (and, when ready, its Explanation) into a `GravesView`;
-`paint_graves` draws one into any QPainter rectangle and returns its `Layout` (for
+`paint_graves` draws a `handwriting.graves_view.GravesView` into any QPainter rectangle and returns its `Layout` (for
 mapping the mouse to frames and cells); `paint_cursor` marks a frame over it;
 `render_graves` paints offscreen into a QImage, which is how `handwriting explain`
 makes its PNG. Lines wider than a pixel that zigzag, and antialiased staircases, cost
@@ -23,20 +22,18 @@ probability staircase is filled without antialiasing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF
+from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 
 from app.colors import ACCENT, INK, MUTED, diverging, matrix_image
 from app.labels import fit_labels
 from app.segments import paint_segments
-from handwriting.alphabet import BLANK
-from handwriting.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
-from handwriting.recognizer import Recognition
+from handwriting.graves_view import GravesView
 
-__all__ = ["GravesView", "Layout", "build_view", "layout", "minimum_height", "paint_graves", "paint_cursor",
+__all__ = ["Layout", "layout", "minimum_height", "paint_graves", "paint_cursor",
            "render_graves", "ROWS", "EMPTY_HINT"]
 
 ROWS = ("output", "cells", "writing", "saliency")
@@ -47,60 +44,9 @@ LABEL_WIDTH, CELL_LABEL_WIDTH, AXIS_HEIGHT, GAP, PAD = 136.0, 50.0, 16.0, 5.0, 6
 LEGEND_WIDTH = 56.0  # right of the rows: the cells' colour scale and its labels
 TEXT_PX = 11  # titles, cell labels, legends and the axis
 CELL_LABEL_PITCH = 13.0  # the height a cell label needs; thinner rows are labelled every k-th
-ARROWS = ("\u2192", "\u2190")  # forward, backward
 X_COLOUR, Y_COLOUR = QColor(214, 60, 40), QColor(40, 100, 200)
 BACKGROUND = QColor(255, 255, 255)
 ROW_BACKGROUND = QColor(246, 247, 250)
-
-
-@dataclass(frozen=True)
-class GravesView:
-    """Everything the four rows show, as plain arrays (no model needed to paint it)."""
-
-    activity: np.ndarray  # (T,) 1 - p(blank) per frame
-    chars: tuple[tuple[str, int], ...]  # recognised characters and their emission frames
-    xy: np.ndarray  # (T, 2) frame positions (y down)
-    joined: np.ndarray  # (T,) frame t is joined to frame t-1 by the pen
-    cells: np.ndarray | None = None  # (K, T) chosen cell states
-    cell_labels: tuple[str, ...] = ()
-    cell_title: str = "cells"
-    saliency: np.ndarray | None = None  # (T, 2) d/d dx, d/d dy
-    target: tuple[int, str] | None = None  # (frame, character) the saliency is for
-    cursor: int | None = None  # a frame to mark across the rows
-    output_title: str = "output"  # the output row's title (which line of a page it is)
-
-    @property
-    def num_frames(self) -> int:
-        return len(self.activity)
-
-
-def build_view(recognition: Recognition, explanation: Explanation | None = None, how: str = "active", k: int = 16,
-               layer: int | None = None, direction: int | None = None) -> GravesView:
-    """The view of `recognition`; cells (from `layer`/`direction`, None = all) and saliency
-    come from `explanation` when it belongs to this recognition."""
-    frames = recognition.frames
-    activity = 1.0 - np.exp(recognition.log_probs[:, BLANK]) if len(frames) else np.zeros(0)
-    joined = np.zeros(len(frames), bool)
-    joined[1:] = frames.stroke_index[1:] == frames.stroke_index[:-1]
-    view = GravesView(activity, tuple((c.char, c.frame) for c in recognition.characters), frames.xy, joined)
-    if explanation is None or explanation.recognition is not recognition:
-        return view
-    layers = range(len(explanation.cells)) if layer is None else [layer]
-    directions = [0, 1] if direction is None else [direction]
-    subset = [explanation.cells[n][:, directions] for n in layers]
-    chosen = select_cells(subset, how, k)
-    units = subset[0].shape[2]
-    labels, rows = [], []
-    for index in chosen.tolist():
-        n, d, unit = np.unravel_index(index, (len(subset), len(directions), units))
-        labels.append(f"L{layers[n] + 1}{ARROWS[directions[d]]}{unit}")
-        rows.append(subset[n][:, d, unit])
-    where = "all layers" if layer is None else f"layer {layer + 1}"
-    if direction is not None:
-        where += f" {DIRECTIONS[direction]}"
-    return replace(view, cells=np.array(rows).reshape(len(rows), len(frames)), cell_labels=tuple(labels),
-                   cell_title=f"cells\nmost {how}\n{where}", saliency=explanation.saliency[:, MOVEMENT],
-                   target=(explanation.target[0], explanation.target_char))
 
 
 @dataclass(frozen=True)

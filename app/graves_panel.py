@@ -18,9 +18,9 @@ from PyQt6.QtCore import QEvent, QRectF, QSize, QTimer, pyqtSignal
 from PyQt6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QToolTip, QVBoxLayout, QWidget
 
-from app.graves_paint import (EMPTY_HINT, GravesView, Layout, build_view, layout, minimum_height, paint_cursor,
-                              paint_graves)
+from app.graves_paint import EMPTY_HINT, Layout, layout, minimum_height, paint_cursor, paint_graves
 from handwriting.explain import DIRECTIONS, Explanation
+from handwriting.graves_view import GravesView, build_view
 
 __all__ = ["GravesPanel"]
 

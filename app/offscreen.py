@@ -6,9 +6,10 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QApplication
 
-from app.graves_paint import build_view, render_graves
+from app.graves_paint import render_graves
 from app.png import save_png
 from handwriting.explain import Explanation
+from handwriting.graves_view import build_view
 
 __all__ = ["render_png"]
 

@@ -77,3 +77,32 @@ def test_the_library_and_cli_do_not_import_qt():
     code = ("import sys, handwriting.cli as c; c.build_parser(); "
             "sys.exit(any(m.startswith('PyQt6') or m == 'app' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def _without_qt(args: list[str]) -> subprocess.CompletedProcess:
+    """`handwriting ARGS` in a process where PyQt6 cannot be imported."""
+    code = ("import sys; sys.modules['PyQt6'] = None\n"
+            "from handwriting.cli import main\n"
+            "status = main(sys.argv[1:])\n"
+            "print('loaded:', ' '.join(m for m in sys.modules if m == 'app' or m.startswith('app.')))\n"
+            "sys.exit(status)")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_explain_json_needs_neither_qt_nor_the_app(model, tmp_path):
+    out = tmp_path / "view.json"
+    done = _without_qt(["explain", str(LINE), "--model", str(model), "--json", str(out)])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("loaded:")  # no module of the app was imported
+    record = json.loads(out.read_text())
+    assert len(record["saliency"]) == len(record["log_probs"]) > 0
+
+
+def test_explain_picture_without_qt_is_one_clear_line(model, tmp_path):
+    done = _without_qt(["explain", str(LINE), "--model", str(model), "--out", str(tmp_path / "v.png")])
+    assert done.returncode == 1 and not (tmp_path / "v.png").exists()
+    assert done.stderr.count("\n") == 1 and "painter" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_explain_with_nothing_to_write_says_so(model):
+    assert main(["explain", str(LINE), "--model", str(model)]) == 1

@@ -1,11 +1,11 @@
-"""`handwriting explain FILE [--index N] [--char K] [--model M] --out view.png [--json out.json]`.
+"""`handwriting explain FILE [--index N] [--char K] [--model M] [--out view.png] [--json out.json]`.
 
 Recognises one ink and shows what the network did, as the app's Graves panel does:
 recognised characters at their emission frames, a heatmap of memory cells, the writing,
 and the saliency of one character (--char K, the K-th recognised character; default the
-last) on the dx/dy inputs. The picture is painted offscreen by the app's painting code
-(PyQt6 is imported only here, when the command runs); --json writes the arrays
-(features, log-probs, cells shown, saliency per frame and per point).
+last) on the dx/dy inputs. The picture is painted offscreen by the app's painter (found
+through the `handwriting.renderers` entry point; it needs PyQt6); --json writes the arrays
+(features, log-probs, cells shown, saliency per frame and per point) and needs no Qt.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from handwriting.formats import read_inks
 from handwriting.jsonsafe import dumps
 from handwriting.limits import recognize_problem
 from handwriting.options import nonnegative_int, output_file, positive_int
+from handwriting.plugins import renderer
 from handwriting.recognizer import Recognizer
 
 __all__ = ["register"]
@@ -34,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="show the most active or the most variable cells (default active)")
     p.add_argument("--count", type=positive_int, default=16, metavar="K", help="how many cells to show (default 16)")
     p.add_argument("--size", default="1400x520", metavar="WxH", help="picture size in pixels (default 1400x520)")
-    p.add_argument("--out", required=True, type=output_file, metavar="view.png", help="the PNG to write")
-    p.add_argument("--json", type=output_file, metavar="out.json", help="also write the explanation's arrays as JSON")
+    p.add_argument("--out", type=output_file, metavar="view.png", help="the PNG to write")
+    p.add_argument("--json", type=output_file, metavar="out.json", help="write the explanation's arrays as JSON")
     p.set_defaults(run=_run)
 
 
@@ -52,7 +53,13 @@ def _size(text: str) -> tuple[int, int]:
 def _run(args: argparse.Namespace) -> int:
     from handwriting.explain import explain  # imports onnx, slow: only when the command runs
 
+    if not (args.out or args.json):
+        raise HandwritingError("nothing to write: give --out view.png, --json out.json or both")
     width, height = _size(args.size)
+    render = renderer("graves-png") if args.out else None
+    if args.out and render is None:
+        raise HandwritingError("drawing the picture needs the app's painter (package app, PyQt6), which is not "
+                               "installed here; --json alone needs neither")
     inks = read_inks(args.file)
     if not 0 <= args.index < len(inks):
         raise HandwritingError(f"{args.file} holds {len(inks)} inks; there is no ink {args.index}")
@@ -69,15 +76,12 @@ def _run(args: argparse.Namespace) -> int:
                                    f"({recognition.text!r})")
         target = (chars[args.char].frame, recognizer.alphabet.encode(chars[args.char].char)[0])
     explanation = explain(recognizer, recognition, target, cells=args.cells, k=args.count, num_points=ink.num_points)
-    try:
-        from app.offscreen import render_png
-    except ImportError as exc:
-        raise HandwritingError(f"drawing the picture needs PyQt6 ({exc})") from None
-    render_png(explanation, args.out, width, height, args.cells, args.count)
+    if render is not None:
+        render(explanation, args.out, width, height, args.cells, args.count)
     if args.json:
         record = {"file": str(args.file), "index": args.index, "model": recognizer.name, **recognition.to_dict(),
                   **explanation.to_dict()}
         with atomic_write(args.json) as fh:
             fh.write(dumps(record))
-    print(f"{recognition.text!r}: wrote {args.out}" + (f" and {args.json}" if args.json else ""))
+    print(f"{recognition.text!r}: wrote " + " and ".join(str(path) for path in (args.out, args.json) if path))
     return 0
