@@ -42,3 +42,12 @@ def test_the_public_names_import_from_the_package():
     assert all(getattr(handwriting, name) is not None for name in handwriting.__all__)
     with pytest.raises(AttributeError):
         handwriting.no_such_name  # noqa: B018
+
+
+def test_no_module_of_the_library_imports_qt_or_the_app():
+    loaded = _modules_after(
+        "import pkgutil, importlib, handwriting\n"
+        "for m in pkgutil.walk_packages(handwriting.__path__, 'handwriting.'):\n"
+        "    importlib.import_module(m.name)")
+    assert "handwriting.commands.pdf" in loaded and "handwriting.serve.app" in loaded  # every module was imported
+    assert not {"PyQt6", "app"} & loaded

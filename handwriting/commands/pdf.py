@@ -3,7 +3,9 @@
 Every item of the file (a page of a .xopp, a reMarkable page, an ink) becomes a PDF page
 showing the ink as vector paths, with the recognised words as invisible text over each
 word's ink: any PDF viewer then finds, selects and copies them. Pages are the size the
-note declares (Xournal++, reMarkable), else the writing with a margin.
+note declares (Xournal++, reMarkable), else the writing with a margin. The PDF is painted
+by the app's PDF writer (PyQt6's QPdfWriter, found through the `handwriting.renderers`
+entry point), so that the library itself needs no Qt.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from handwriting.errors import HandwritingError
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
 from handwriting.limits import recognize_problem
+from handwriting.plugins import renderer
 from handwriting.textlayer import PlacedWord, placed_words
 
 __all__ = ["register", "recognized_pages"]
@@ -48,9 +51,10 @@ def recognized_pages(args: argparse.Namespace) -> list[tuple[Ink, list[PlacedWor
 
 
 def _run(args: argparse.Namespace) -> int:
+    write_pdf = renderer("searchable-pdf")
+    if write_pdf is None:
+        raise HandwritingError("writing a PDF needs the app's PDF writer (package app, PyQt6), which is not installed here")
     pages = recognized_pages(args)
-    from handwriting.searchable_pdf import write_pdf
-
     write_pdf(pages, args.out, title=Path(args.file).stem)
     words = sum(len(w) for _, w in pages)
     print(f"wrote {args.out}: {len(pages)} page{'s' * (len(pages) != 1)}, {words} words")
