@@ -130,6 +130,11 @@ class _Table:
     def __len__(self) -> int:
         return len(self._keys)
 
+    @property
+    def transitions(self) -> np.ndarray:
+        """(states, classes) int32: the state after each state and class, -1 where not yet known (see `advance`)."""
+        return self._next
+
     def _intern(self, key: object) -> int:
         """The state of `key`, new ones numbered and given their rows (`_added`)."""
         state = self._ids.get(key)

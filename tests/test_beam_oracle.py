@@ -1,6 +1,6 @@
 """The beam search against the former decoder (tests/reference_decoder.py): same hypotheses
-on random and real log-probabilities; numbered LM contexts and lexicon word states against
-the string-based estimates they replace."""
+on random (peaky, and full of exact ties) and real log-probabilities; numbered LM contexts and
+lexicon word states against the string-based estimates they replace."""
 
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +40,17 @@ def _random_log_probs(rng: np.random.Generator, frames: int, classes: int, peak:
     return (logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))).astype(np.float32)
 
 
+def _tied_log_probs(rng: np.random.Generator, frames: int, classes: int) -> np.ndarray:
+    """Few distinct probabilities, two classes always level and frames repeated: many exact ties of scores."""
+    weights = rng.integers(0, 4, (frames, classes)).astype(np.float64)
+    weights[:, 0] += rng.integers(0, 6, frames)
+    first, second = rng.choice(np.arange(1, classes), 2, replace=False)
+    weights[:, second] = weights[:, first]
+    weights[rng.random(frames) < 0.3] = weights[0]
+    weights[weights == 0] = 1e-9
+    return np.log(weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 @pytest.fixture(scope="module")
 def small_lm():
     return build_language_model(TEXT, ALPHABET, order=4, words=WORDS)
@@ -58,6 +69,31 @@ def test_same_hypotheses_as_the_former_decoder_on_random_log_probs(small_lm, see
     lp64 = lp.astype(np.float64)
     kwargs = dict(lm_weight=1.0, insertion_bonus=0.2, oov_penalty=2.5, prune=-12.0, n_best=3)
     _same(beam_search(lp64, ALPHABET, 8, small_lm, **kwargs), reference.beam_search(lp64, ALPHABET, 8, small_lm, **kwargs))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_same_hypotheses_as_the_former_decoder_with_ties(seed):
+    rng = np.random.default_rng(100 + seed)
+    lp = _tied_log_probs(rng, int(rng.integers(1, 80)), ALPHABET.num_classes)
+    width = int(rng.choice([1, 2, 3, 6, 32]))
+    lm = build_language_model(TEXT, ALPHABET, order=int(rng.integers(2, 5)), words=WORDS)  # states numbered as it goes
+    for model, kwargs in ((None, {}), (lm, {}), (lm, dict(lm_weight=0.0, insertion_bonus=0.0)),
+                          (lm, dict(context="a ca", prune=-30.0))):
+        _same(beam_search(lp, ALPHABET, width, model, n_best=40, **kwargs),
+              reference.beam_search(lp, ALPHABET, width, model, n_best=40, **kwargs))
+
+
+def test_same_hypotheses_as_the_former_decoder_on_a_long_input(small_lm):
+    """Hundreds of frames with many candidates: the prefix trie and the emission records outgrow their first tables."""
+    lp = _random_log_probs(np.random.default_rng(7), 700, ALPHABET.num_classes, 1.5)
+    _same(beam_search(lp, ALPHABET, 32, small_lm, n_best=32), reference.beam_search(lp, ALPHABET, 32, small_lm, n_best=32))
+
+
+def test_log_probs_must_match_the_alphabet(small_lm):
+    with pytest.raises(ValueError, match="classes"):
+        beam_search(np.zeros((5, ALPHABET.num_classes + 1), np.float32), ALPHABET, 8, small_lm)
+    with pytest.raises(ValueError, match="beam"):
+        beam_search(np.zeros((5, ALPHABET.num_classes), np.float32), ALPHABET, 0)
 
 
 @pytest.mark.skipif(not SHIPPED.is_file() or not FIXTURE_LINES, reason="needs the shipped model and fixture lines")
