@@ -245,8 +245,8 @@ class Adaptation(QObject):
         self.job.shutdown()
 
     def _samples_folder(self) -> Path | None:
-        folder = self.collect.collector.folder.resolve()
-        if _count_samples(folder):
+        folder = (self.collect.collector.folder or Path.home()).resolve()
+        if self.collect.collector.folder is not None and _count_samples(folder):
             return folder
         chosen = QFileDialog.getExistingDirectory(self.window, "Folder with your samples", str(folder))
         if not chosen:

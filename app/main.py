@@ -15,6 +15,7 @@ from typing import Callable
 from PyQt6.QtCore import QElapsedTimer, QTimer
 from PyQt6.QtWidgets import QApplication
 
+from app.collect import samples_folder
 from app.png import save_png
 from app.window import MainWindow
 from handwriting.errors import HandwritingError
@@ -52,8 +53,9 @@ def _replay_ink(path: str | Path, index: int | None) -> Ink:
 
 
 def run(model: str | Path | None = None, replay: str | Path | None = None, speed: float = 1.0,
-        screenshot: str | Path | None = None, index: int | None = None) -> int:
-    """Show the app until it is closed; with `screenshot`, save the window after the replay and exit."""
+        screenshot: str | Path | None = None, index: int | None = None, samples: str | Path | None = None) -> int:
+    """Show the app until it is closed; with `screenshot`, save the window after the replay and exit.
+    Collected samples go to `samples` (remembered), else to the folder remembered from before."""
     if speed <= 0:
         raise HandwritingError(f"--speed must be positive, not {speed}")
     ink = _replay_ink(replay, index) if replay is not None else None
@@ -64,7 +66,7 @@ def run(model: str | Path | None = None, replay: str | Path | None = None, speed
         raise HandwritingError(problem)
 
     app = QApplication.instance() or QApplication(["handwriting"])
-    window = MainWindow(model)
+    window = MainWindow(model, samples=samples_folder(samples))
     window.service.modelFailed.connect(lambda reason: print(f"handwriting app: {reason}", file=sys.stderr))
     window.show()
     outcome = {"code": 0}

@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
     resultShown = pyqtSignal(object)
     explanationShown = pyqtSignal(object)
 
-    def __init__(self, model: str | Path | None = None, samples: str | Path = "samples") -> None:
+    def __init__(self, model: str | Path | None = None, samples: str | Path | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Handwriting")
         self.setAcceptDrops(True)
@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.panel.characterClicked.connect(self.service.explain_character)
         self.collect_bar.saved.connect(lambda path: self.statusBar().showMessage(f"saved {path}", 4000))
         self.collect_bar.failed.connect(lambda reason: self.show_error("Sample not saved", reason))
+        self.resultShown.connect(self.collect_bar.set_reading)
         self.adaptation.modelWritten.connect(self.add_model)
         self.adaptation.switchRequested.connect(self.load_model)
 
@@ -426,6 +427,8 @@ class MainWindow(QMainWindow):
         self.service.set_explaining(on)
 
     def set_collect_mode(self, on: bool) -> None:
+        if on and not self.collect_bar.isVisible():
+            self.collect_bar.start()
         self.collect_bar.setVisible(on)
         self.collect_action.setChecked(on)
         self.save_sample_action.setEnabled(on)

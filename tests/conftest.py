@@ -1,10 +1,12 @@
 """Test settings: headless Qt, one thread for BLAS and torch (the machines have 2 cores)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="handwriting-tests-config-")  # the app's settings
 
 from pathlib import Path  # noqa: E402
 

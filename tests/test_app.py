@@ -369,6 +369,8 @@ def test_collect_mode_saves_labelled_samples(qtbot, window, line, tmp_path):
     collector: Collector = window.collect_bar.collector
     prompt = collector.prompt
     draw(qtbot, window, canvas_points(window, line, 150))
+    QTest.keyClick(window, Qt.Key.Key_Return)  # read far from the prompt: asks first (see test_collect.py)
+    qtbot.waitUntil(lambda: "keep it" in window.collect_bar.warning.text(), timeout=RESULT_TIMEOUT_MS)
     QTest.keyClick(window, Qt.Key.Key_Return)
     files = sorted((tmp_path / "samples").glob("*.inkml"))
     assert len(files) == 1 and read_inks(files[0])[0].label == prompt

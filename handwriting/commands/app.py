@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", type=nonnegative_int, metavar="N", help="which ink of a file holding several (default: the first)")
     p.add_argument("--speed", type=positive_float, default=1.0, help="replay speed factor (default 1: real time)")
     p.add_argument("--screenshot", type=output_file, metavar="OUT.png", help="save the window as PNG after the replay, then exit")
+    p.add_argument("--samples", metavar="DIR", help="folder for collected samples (remembered; default: the one chosen before)")
     p.set_defaults(run=_run)
 
 
@@ -36,4 +37,4 @@ def _run(args: argparse.Namespace) -> int:
         raise HandwritingError(f"the app needs PyQt6 ({exc})") from None
     if args.model or args.screenshot:  # a bad model named or needed: one line and exit 1, before any window
         load_model_file(args.model or default_model_path())
-    return run(args.model, args.replay, args.speed, args.screenshot, args.index)
+    return run(args.model, args.replay, args.speed, args.screenshot, args.index, args.samples)
