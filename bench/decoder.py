@@ -1,25 +1,34 @@
-"""Beam search + LM, the former decoder (tests/reference_decoder.py) against the current one, side by side.
+"""Beam search + LM, a former decoder against the current one, side by side.
 
     .venv/bin/python -m bench.decoder [--model M.onnx] [--lm L.lm] --data /work/data/iamondb \\
-        --out bench/decoder.json [--quick]
+        [--before TREE] --out bench/decoder.json [--quick]
 
-Sections, each measured old and new in interleaved rounds in this one process (one
-BLAS/OpenMP thread, one onnxruntime thread):
+The former decoder is `TREE/handwriting/decode.py` with `--before TREE` (a checkout of an
+earlier commit: `git worktree add /tmp/before HEAD~1`), else the pure-Python one kept as
+`tests/reference_decoder.py`. Sections, each measured old and new in interleaved rounds
+in this one process (one BLAS/OpenMP thread, one onnxruntime thread):
 - updates: `Recognizer.recognize` of real inks of 250-2,000 points (as a live update does:
   preprocessing, network, decoding, characters and words mapped back) with the final
   beam (32) and the live beam (6), the LM cache warm, and the decoding alone;
 - cold: the decoding of whole real lines with a freshly loaded LM (as a batch worker
   starts), beam 16 as `handwriting recognize` runs in the throughput section;
 - huge: decoding alone (network run once) of one long line of 2,500-10,000 strokes, to
-  show the cost per frame staying flat (the former decoder is timed once per size).
+  show the cost per frame staying flat (the former decoder is timed once per size);
+- startup: fresh processes timing the import of the decoder and its first and second
+  beam search of a real line: the compiled kernel with an empty cache (compiling),
+  then with the cache it wrote, and the former decoder.
 Every decoding is checked to give the same text old and new.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,17 +47,19 @@ from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM, Hypothesis, beam_search 
 from handwriting.ink import Ink  # noqa: E402
 from handwriting.lm import LanguageModel, load_language_model  # noqa: E402
 from handwriting.preprocess import featurize  # noqa: E402
+from handwriting import recognizer as recognizer_module  # noqa: E402
 from handwriting.recognizer import Recognizer  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import reference_decoder  # noqa: E402
+TESTS = Path(__file__).resolve().parents[1] / "tests"
 
 __all__ = ["Settings", "run", "render", "main"]
 
 SIZES = [250, 500, 1000, 2000]
 BEAMS = {"final": DEFAULT_BEAM, "live": LIVE_BEAM}
-DECODERS = {"old": reference_decoder.beam_search, "new": beam_search}
+NAMES = ("old", "new")
+DECODERS: dict[str, Callable[..., list[Hypothesis]]] = {}  # by NAMES, set by `main`
 COLD_BEAM = 16
+STARTUP_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -59,18 +70,38 @@ class Settings:
     cold_lines: int = 40
     huge_strokes: tuple[int, ...] = (2500, 5000, 10000)
     huge_rounds: int = 3
+    startup_rounds: int = 3
 
 
-QUICK = Settings(lines=30, inks_per_size=2, rounds=3, cold_lines=15, huge_strokes=(1000, 2000), huge_rounds=1)
+QUICK = Settings(lines=30, inks_per_size=2, rounds=3, cold_lines=15, huge_strokes=(1000, 2000), huge_rounds=1,
+                 startup_rounds=1)
+
+
+def former_decoder(tree: str | None) -> Callable[..., list[Hypothesis]]:
+    """`beam_search` of `tree`/handwriting/decode.py (its own module, the rest of the package this one's),
+    or of tests/reference_decoder.py without a tree."""
+    path = Path(tree) / "handwriting" / "decode.py" if tree else TESTS / "reference_decoder.py"
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file")
+    sys.path.insert(0, str(TESTS))
+    spec = importlib.util.spec_from_file_location("former_decode", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.beam_search
 
 
 class _FormerRecognizer(Recognizer):
-    """A recognizer decoding with the former beam search."""
+    """A recognizer decoding with the former beam search: the recognizer module's `beam_search`,
+    swapped for the duration of `decode` (everything else the current code path)."""
 
-    def decode(self, log_probs: np.ndarray, beam: int | None = None, context: str = "",
-               n_best: int | None = None) -> list[Hypothesis]:
-        return reference_decoder.beam_search(log_probs, self.alphabet, beam or DEFAULT_BEAM, self.lm, self.lm_weight,
-                                             self.insertion_bonus, n_best or self.num_alternatives, context=context)
+    def decode(self, *args, **kwargs) -> list[Hypothesis]:  # type: ignore[no-untyped-def]
+        recognizer_module.beam_search = DECODERS["old"]
+        try:
+            return super().decode(*args, **kwargs)
+        finally:
+            recognizer_module.beam_search = beam_search
 
 
 def _log_probs(recognizer: Recognizer, ink: Ink) -> np.ndarray:
@@ -80,7 +111,7 @@ def _log_probs(recognizer: Recognizer, ink: Ink) -> np.ndarray:
 def _texts_agree(recognizer: Recognizer, lps: list[np.ndarray], beam: int) -> bool:
     lm = recognizer.lm
     return all(beam_search(lp, recognizer.alphabet, beam, lm)[0].ids
-               == reference_decoder.beam_search(lp, recognizer.alphabet, beam, lm)[0].ids for lp in lps)
+               == DECODERS["old"](lp, recognizer.alphabet, beam, lm)[0].ids for lp in lps)
 
 
 def updates(model: str, lm: LanguageModel, lines: list[Ink], s: Settings) -> dict:
@@ -136,7 +167,7 @@ def huge(model: str, lm: LanguageModel, lines: list[Ink], s: Settings) -> dict:
         ink = long_ink(lines, strokes)
         lp = _log_probs(recognizer, ink)
         new = [time_ms(lambda: beam_search(lp, lm.alphabet, DEFAULT_BEAM, lm)) for _ in range(s.huge_rounds + 1)][1:]
-        old_ms, old_cpu = time_ms(lambda: reference_decoder.beam_search(lp, lm.alphabet, DEFAULT_BEAM, lm))
+        old_ms, old_cpu = time_ms(lambda: DECODERS["old"](lp, lm.alphabet, DEFAULT_BEAM, lm))
         new_cpu = float(np.median([c for _, c in new]))
         out["inks"][str(strokes)] = {"points": ink.num_points, "frames": len(lp), "old_ms": round(old_ms, 1),
                                      "old_cpu_ms": round(old_cpu, 1), "new_ms": summarize([w for w, _ in new], 1),
@@ -146,16 +177,67 @@ def huge(model: str, lm: LanguageModel, lines: list[Ink], s: Settings) -> dict:
     return out
 
 
+_STARTUP = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+marks = [(time.perf_counter(), time.process_time())]
+import numpy as np
+from handwriting.decode import beam_search
+from handwriting.lm import load_language_model
+marks.append((time.perf_counter(), time.process_time()))
+lm, lp = load_language_model(sys.argv[3]), np.load(sys.argv[2])
+for _ in range(2):
+    marks.append((time.perf_counter(), time.process_time()))
+    text = lm.alphabet.decode(beam_search(lp, lm.alphabet, int(sys.argv[4]), lm)[0].ids)
+    marks.append((time.perf_counter(), time.process_time()))
+spans = [(marks[1], marks[0]), (marks[3], marks[2]), (marks[5], marks[4])]
+print(json.dumps({"text": text, **{name: [round((a[0] - b[0]) * 1e3, 1), round((a[1] - b[1]) * 1e3, 1)]
+                                   for name, (a, b) in zip(("import", "first", "second"), spans)}}))
+"""
+
+
+def startup(model: str, lm_path: str, lines: list[Ink], before: str | None, rounds: int) -> dict:
+    """Fresh processes: import, first and second beam search (beam 32) of a 1,000-point line, wall and CPU ms:
+    the current decoder compiling into an empty cache, then loading that cache, and the former decoder."""
+    recognizer = Recognizer(model, lm=None, threads=1)
+    trees = {"new": str(Path(__file__).resolve().parents[1])}
+    if before:
+        trees["old"] = before
+    out: dict = {"beam": DEFAULT_BEAM, "rounds": rounds}
+    with tempfile.TemporaryDirectory() as folder:
+        lp_path = str(Path(folder) / "line.npy")
+        np.save(lp_path, _log_probs(recognizer, sized_inks(lines, 1000, 1)[0]))
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(folder) / "cache")}
+
+        def once(tree: str) -> dict:
+            done = subprocess.run([sys.executable, "-c", _STARTUP, tree, lp_path, lm_path, str(DEFAULT_BEAM)],
+                                  capture_output=True, text=True, env=env, check=True)
+            return json.loads(done.stdout)
+
+        runs = {"new_cold": [once(trees["new"])]}
+        for r in range(rounds):
+            for name, tree in trees.items():
+                runs.setdefault(f"{name}_warm" if name == "new" else name, []).append(once(tree))
+    for name, samples in runs.items():
+        out[name] = {part: {"ms": float(np.median([s[part][0] for s in samples])),
+                            "cpu_ms": float(np.median([s[part][1] for s in samples]))}
+                     for part in ("import", "first", "second")}
+    out["same_text"] = len({s["text"] for samples in runs.values() for s in samples}) == 1
+    return out
+
+
 def run(args: argparse.Namespace) -> dict:
     s = QUICK if args.quick else Settings()
     started = time.perf_counter()
     lm = load_language_model(args.lm)
     lines = load_lines(args.data, s.lines)
-    results: dict = {"suite": {"model": args.model, "lm": args.lm, "data": args.data, "settings": s.__dict__},
+    results: dict = {"suite": {"model": args.model, "lm": args.lm, "data": args.data, "settings": s.__dict__,
+                               "old": args.before or "tests/reference_decoder.py"},
                      "machine": machine.describe(), "load": {"start": machine.load()}}
     for name, section in (("updates", lambda: updates(args.model, lm, lines, s)),
                           ("cold", lambda: cold(args.model, args.lm, lines, s.cold_lines)),
-                          ("huge", lambda: huge(args.model, lm, lines, s))):
+                          ("huge", lambda: huge(args.model, lm, lines, s)),
+                          ("startup", lambda: startup(args.model, args.lm, lines, args.before, s.startup_rounds))):
         print(f"[bench.decoder] {name} ...", flush=True)
         results[name] = section()
         results["load"][name] = machine.load()
@@ -175,19 +257,28 @@ def render(results: dict) -> str:
         for beam in BEAMS:
             e = entry[beam]
             cells = [f"{e[f'{n}_{p}_ms']['median']:.1f} [{e[f'{n}_{p}_cpu_ms']['median']:.1f}]"
-                     for p in ("update", "decode") for n in DECODERS]
+                     for p in ("update", "decode") for n in NAMES]
             width = f"{beam} ({BEAMS[beam]})"
             out.append(f"| {size} | {entry['frames']} | {width} | " + " | ".join(cells) + f" | x{e['decode_speedup']} |")
     c = results["cold"]
     out += ["", f"Cold LM (loaded afresh), {c['lines']} whole lines ({c['frames']} frames), beam {c['beam']}:", "",
             "| decoder | LM load ms | decode ms per line | CPU ms per line |", "|---|---|---|---|"]
     out += [f"| {n} | {c[n]['lm_load_ms']:.0f} | {c[n]['decode_ms_per_line']:.1f} | {c[n]['decode_cpu_ms_per_line']:.1f} |"
-            for n in DECODERS]
+            for n in NAMES]
     h = results["huge"]
     out += ["", f"One long line, decoding alone (beam {h['beam']}), CPU ms and CPU ms per 1,000 frames:", "",
             "| strokes | points | frames | old | old per 1k frames | new | new per 1k frames |", "|---|---|---|---|---|---|---|"]
     out += [f"| {k} | {e['points']} | {e['frames']} | {e['old_cpu_ms']:.0f} | {e['old_cpu_ms_per_1000_frames']:.1f} | "
             f"{e['new_cpu_ms']:.0f} | {e['new_cpu_ms_per_1000_frames']:.1f} |" for k, e in h["inks"].items()]
+    if "startup" in results:
+        st = results["startup"]
+        out += ["", f"Fresh processes (median of {st['rounds']}; new cold: once, into an empty cache), beam {st['beam']}, "
+                "a 1,000-point line: ms [CPU ms]:", "",
+                "| decoder | import | first search | second search |", "|---|---|---|---|"]
+        out += [f"| {name.replace('_', ' ')} | " + " | ".join(f"{e[p]['ms']:.0f} [{e[p]['cpu_ms']:.0f}]" if p != "second"
+                                                              else f"{e[p]['ms']:.1f} [{e[p]['cpu_ms']:.1f}]"
+                                                              for p in ("import", "first", "second")) + " |"
+                for name, e in st.items() if isinstance(e, dict)]
     return "\n".join(out)
 
 
@@ -198,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--out", default="bench/decoder.json")
     parser.add_argument("--quick", action="store_true", help="fewer inks and rounds, smaller huge inks")
+    parser.add_argument("--before", metavar="TREE", help="source tree of the former decoder (default: tests/reference_decoder.py)")
     parser.add_argument("--render", metavar="JSON", help="only print the tables of an earlier run")
     args = parser.parse_args(argv)
     if args.render:
@@ -207,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args.model = args.model or str(default_model_path())
     args.lm = args.lm or str(Path(args.model).with_suffix(".lm"))
+    DECODERS.update(old=former_decoder(args.before), new=beam_search)
     results = run(args)
     print(render(results))
     print(f"\nwrote {args.out} ({results['duration_s']} s)")

@@ -9,11 +9,17 @@ LM context or word state whose next state is not numbered yet (the caller number
 that frame is redone from the beams before it). Every path probability is computed in the
 network's float type with numpy's `logaddexp` formula, so scores and rankings are numpy's
 to the bit. One thread, holding the GIL (the LM's tables are Python objects' arrays).
+
+The machine code is cached where numba finds a writable folder: NUMBA_CACHE_DIR if set,
+else the package's `__pycache__`, else the user's cache folder (~/.cache/numba on Linux);
+with none, every process compiles it again (seconds) and a warning says so.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from typing import Callable
 
 import numpy as np
 from numba import njit
@@ -25,9 +31,25 @@ DONE, GROW, NEED = range(3)
 PID, PARENT, END, CONTEXT, WORD, RECORD = range(6)  # a beam's columns: trie node, parent's node, last class, LM states, record
 COUNT, NODES, RECORDS, FRAME, NEEDED = range(5)  # meta: beams, trie nodes, records, next frame, rows of `need`
 LN2, NEG_INF = range(2)  # consts: ln 2 and -inf in the network's float type
+_CACHED = [True]  # False once numba found no folder to cache in
 
 
-@njit(cache=True, inline="always")
+def _compiled(inline: str = "never") -> Callable[[Callable], Callable]:
+    """numba's njit, cached on disk where numba finds a folder to write to (see the module docstring)."""
+    def compile_(function: Callable) -> Callable:
+        if _CACHED[0]:
+            try:
+                return njit(cache=True, inline=inline)(function)
+            except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+                _CACHED[0] = False
+                warnings.warn(f"the beam search is compiled in every process ({exc}; set NUMBA_CACHE_DIR to a "
+                              "writable folder)", RuntimeWarning, stacklevel=2)
+        return njit(inline=inline)(function)
+
+    return compile_
+
+
+@_compiled(inline="always")
 def _logaddexp(x, y, ln2):
     """numpy's npy_logaddexp(f), in the type of x and y."""
     if x == y:
@@ -40,7 +62,7 @@ def _logaddexp(x, y, ln2):
     return tmp
 
 
-@njit(cache=True, inline="always")
+@_compiled(inline="always")
 def _node(table, meta, key):
     """The trie node of `key` (parent node x classes + class), numbered on first sight (open addressing)."""
     mask = len(table) - 1
@@ -54,7 +76,7 @@ def _node(table, meta, key):
     return table[slot, 1]
 
 
-@njit(cache=True, inline="always")
+@_compiled(inline="always")
 def _record(records, meta, parent, cls, t):
     """A new emission record: `cls` emitted at frame `t` after the record `parent`."""
     n = meta[RECORDS]
@@ -63,7 +85,7 @@ def _record(records, meta, parent, cls, t):
     return n
 
 
-@njit(cache=True)
+@_compiled()
 def search(lp, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table, records, need,
            meta, consts):
     """Beam search over the frames of `lp` from `meta[FRAME]` on (see the module docstring).
@@ -95,7 +117,7 @@ def search(lp, prune, rows, context_next, word_next, oov, weights, blank, label,
     return DONE
 
 
-@njit(cache=True, inline="always")
+@_compiled(inline="always")
 def _passes(lp, t, prune):
     """Whether some character (class > 0) passes the pruning threshold at frame t."""
     for c in range(1, lp.shape[1]):
@@ -104,7 +126,7 @@ def _passes(lp, t, prune):
     return False
 
 
-@njit(cache=True)
+@_compiled()
 def _blank_run(lp, t0, t1, blank, label, lm, ints, count, ln2):
     """Frames t0..t1 where only the blank passes pruning: every prefix continues as itself, and
     they end ranked as frame-by-frame steps would rank them (ties by the scores after earlier frames, then rank)."""
@@ -137,7 +159,7 @@ def _blank_run(lp, t0, t1, blank, label, lm, ints, count, ln2):
             ints[r, col] = end_ints[r, col]
 
 
-@njit(cache=True, inline="always")
+@_compiled(inline="always")
 def _before(keys, u, v):
     """Whether prefix u ranks before an earlier-ranked v after a blank run (keys: -score after each frame)."""
     for s in range(len(keys) - 1, -1, -1):
@@ -146,7 +168,7 @@ def _before(keys, u, v):
     return False
 
 
-@njit(cache=True)
+@_compiled()
 def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table, records, need,
           meta, consts):
     """One frame of prefix beam search (the characters above `prune` are candidates): the best `width` prefixes
@@ -252,7 +274,7 @@ def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, labe
     return True
 
 
-@njit(cache=True)
+@_compiled()
 def grown(table):
     """The trie's hash table with twice the slots, every key in its new slot."""
     out = np.empty((2 * len(table), 2), np.int64)
