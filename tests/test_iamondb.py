@@ -22,8 +22,8 @@ def _line(points: str) -> bytes:
 def test_fixture_line_has_points_in_milliseconds_and_its_transcription():
     ink = iamondb.read(LINE)[0]
     first = ink.strokes[0]
-    assert first[0, :2].tolist() == [895.0, 992.0]
-    assert first[1, 2] - first[0, 2] == pytest.approx(20.0)  # 0.02 s apart
+    assert first[0, :2].tolist() == [902.0, 1131.0]
+    assert first[1, 2] - first[0, 2] == pytest.approx(10.0)  # 0.01 s apart
     assert ink.label and ink.writer
 
 
