@@ -130,9 +130,9 @@ def test_labels_escapes_and_placeholders():
 def test_real_excerpt():
     inks = unipen.read(TST / "1c" / "pri" / "pri0" / "159.3.dat")
     assert [i.label for i in inks] == ["a", "c"]
-    assert inks[0].writer == "159" and inks[0].num_points == 60
+    assert inks[0].writer == "159" and inks[0].num_points == 54
     assert inks[0].meta["resolution_dpi"] == pytest.approx((1016.0, 1016.0))
-    assert inks[0].duration_ms == pytest.approx(59 * 1000 / 135)
+    assert inks[0].duration_ms == pytest.approx(53 * 1000 / 135)
 
 
 # -- failures -----------------------------------------------------------------------------------
