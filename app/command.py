@@ -1,7 +1,8 @@
 """`handwriting app [--model M] [--replay FILE] [--speed X] [--screenshot OUT.png]`: the drawing pad.
 
-The PyQt6 app (package `app`) is imported only when this command runs, so the library
-and the other commands never load Qt. With --replay the file's ink is written onto the
+The app registers this command itself (entry point `handwriting.commands`: the library
+never imports the app), and the window's code and PyQt6 are imported only when it runs.
+With --replay the file's ink is written onto the
 pad in its original timing (divided by --speed) while live recognition runs; with
 --screenshot the window is saved as PNG after the replay and the app exits (this works
 without a display: it then renders offscreen).
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=positive_float, default=1.0, help="replay speed factor (default 1: real time)")
     p.add_argument("--screenshot", type=output_file, metavar="OUT.png", help="save the window as PNG after the replay, then exit")
     p.add_argument("--samples", metavar="DIR", help="folder for collected samples (remembered; default: the one chosen before)")
-    p.set_defaults(run=_run)
+    p.set_defaults(run=_run, handles_signals=True)  # (Qt's event loop would hold a Python signal handler back)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""The `handwriting` command: one subcommand per module in `handwriting.commands`.
+"""The `handwriting` command: one subcommand per module in `handwriting.commands`, and those
+that other packages register under the `handwriting.commands` entry point (the app's `app`).
 
 Exit codes: 0 success, 1 some input or step failed (reported), 2 bad usage.
 Every `HandwritingError` reaches the user as one line on stderr, never a traceback.
@@ -11,11 +12,13 @@ import importlib
 import sys
 
 from handwriting.errors import HandwritingError
+from handwriting.plugins import COMMANDS as PLUGIN_COMMANDS
+from handwriting.plugins import plugins
 from handwriting.shutdown import exit_on_signals
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "recognize", "eval", "explain", "app", "serve", "prepare", "train", "export", "finetune", "lm", "pdf", "annotate"]
+COMMANDS = ["info", "recognize", "eval", "explain", "serve", "prepare", "train", "export", "finetune", "lm", "pdf", "annotate"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,12 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"handwriting.commands.{name}").register(sub)
+    for register in plugins(PLUGIN_COMMANDS).values():
+        register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command != "app":  # (Qt's event loop would hold a Python signal handler back)
+    if not getattr(args, "handles_signals", False):
         exit_on_signals()  # SIGTERM cleans up temporary files and folders as Ctrl+C does
     try:
         return int(args.run(args) or 0)
