@@ -26,7 +26,9 @@ def read_limited(path: str | Path, limit: int | None = None) -> bytes:
         raise InkFormatError(p, None, f"file is {size / 1e6:.0f} MB, over the {cap / 1e6:.0f} MB limit")
     try:
         with p.open("rb") as fh:
-            data = fh.read(cap + 1)  # a file growing while read is still cut off
+            data = fh.read(size + 1)  # (a buffer of the file's size, not of the limit)
+            if len(data) > size:  # growing while read: cut off at the limit all the same
+                data += fh.read(cap + 1 - len(data))
     except OSError as exc:
         raise InkFormatError(p, None, exc.strerror or str(exc)) from None
     if len(data) > cap:
