@@ -127,12 +127,12 @@ def test_labels_escapes_and_placeholders():
     assert inks["XXX"].meta["level"] == "WORD" and inks["XXX"].num_strokes == 4
 
 
-def test_real_excerpt():
+def test_contributor_sample_with_included_header():
     inks = unipen.read(TST / "1c" / "pri" / "pri0" / "159.3.dat")
     assert [i.label for i in inks] == ["a", "c"]
-    assert inks[0].writer == "159" and inks[0].num_points == 54
+    assert inks[0].writer == "159" and inks[0].num_points == 55
     assert inks[0].meta["resolution_dpi"] == pytest.approx((1016.0, 1016.0))
-    assert inks[0].duration_ms == pytest.approx(53 * 1000 / 135)
+    assert inks[0].duration_ms == pytest.approx(54 * 1000 / 135)
 
 
 # -- failures -----------------------------------------------------------------------------------
