@@ -16,13 +16,13 @@ import hashlib
 import sys
 from pathlib import Path
 
-__all__ = ["KEY", "seal", "stored_and_actual"]
+__all__ = ["KEY", "seal", "stored_and_actual", "varint", "protobuf_fields", "metadata_entry"]
 
 KEY = "content_sha256"
 _METADATA_FIELD = 14  # ModelProto.metadata_props (StringStringEntryProto: key = 1, value = 2)
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
+def varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         if pos >= len(data) or shift > 63:
@@ -35,19 +35,19 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
             return value, pos
 
 
-def _fields(data: bytes):
+def protobuf_fields(data: bytes | memoryview):
     """(field number, start of the field's tag, start of its payload, end) of each top-level field."""
     pos = 0
     while pos < len(data):
         start = pos
-        tag, pos = _varint(data, pos)
+        tag, pos = varint(data, pos)
         number, wire = tag >> 3, tag & 7
         if wire == 0:
-            _, end = _varint(data, pos)
+            _, end = varint(data, pos)
         elif wire == 1:
             end = pos + 8
         elif wire == 2:
-            size, pos = _varint(data, pos)
+            size, pos = varint(data, pos)
             end = pos + size
         elif wire == 5:
             end = pos + 4
@@ -59,9 +59,9 @@ def _fields(data: bytes):
         pos = end
 
 
-def _entry(payload: bytes) -> tuple[str | None, str | None]:
+def metadata_entry(payload: bytes) -> tuple[str | None, str | None]:
     key = value = None
-    for number, _, start, end in _fields(payload):
+    for number, _, start, end in protobuf_fields(payload):
         text = payload[start:end].decode("utf-8", "replace")
         key, value = (text, value) if number == 1 else (key, text) if number == 2 else (key, value)
     return key, value
@@ -72,9 +72,9 @@ def stored_and_actual(data: bytes) -> tuple[str | None, str]:
     ValueError if `data` is not a well-formed protobuf."""
     digest = hashlib.sha256()
     stored = None
-    for number, start, payload, end in _fields(data):
+    for number, start, payload, end in protobuf_fields(data):
         if number == _METADATA_FIELD and data[start] & 7 == 2:
-            key, value = _entry(data[payload:end])
+            key, value = metadata_entry(data[payload:end])
             if key == KEY:
                 stored = value
                 continue
@@ -93,8 +93,8 @@ def _bytes_field(number: int, payload: bytes) -> bytes:
 
 def seal(data: bytes) -> bytes:
     """`data` (a serialised ONNX model) with its digest stored in its metadata (replaced if present)."""
-    kept = b"".join(data[start:end] for number, start, payload, end in _fields(data)
-                    if not (number == _METADATA_FIELD and _entry(data[payload:end])[0] == KEY))
+    kept = b"".join(data[start:end] for number, start, payload, end in protobuf_fields(data)
+                    if not (number == _METADATA_FIELD and metadata_entry(data[payload:end])[0] == KEY))
     _, actual = stored_and_actual(kept)
     entry = _bytes_field(1, KEY.encode()) + _bytes_field(2, actual.encode())
     return kept + _bytes_field(_METADATA_FIELD, entry)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 from numba import njit
@@ -34,7 +34,7 @@ LN2, NEG_INF = range(2)  # consts: ln 2 and -inf in the network's float type
 _CACHED = [True]  # False once numba found no folder to cache in
 
 
-def _compiled(inline: str = "never") -> Callable[[Callable], Callable]:
+def _compiled(inline: Literal["never", "always"] = "never") -> Callable[[Callable], Callable]:
     """numba's njit, cached on disk where numba finds a folder to write to (see the module docstring)."""
     def compile_(function: Callable) -> Callable:
         if _CACHED[0]:

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, cast
 
 import numpy as np
 
@@ -215,7 +215,7 @@ class WordStates(_Table):
             return self._intern(key)
 
     def _after(self, key: object, char: str) -> object:
-        phase, core = key  # type: ignore[misc]
+        phase, core = cast("tuple[int, str | None]", key)
         if char == " ":
             return (_LEAD, "")
         if phase == _OTHER:
@@ -232,7 +232,7 @@ class WordStates(_Table):
     def _added(self, key: object, state: int) -> None:
         if state == len(self.oov):
             self.oov = np.concatenate([self.oov, np.zeros_like(self.oov)])
-        phase, core = key  # type: ignore[misc]
+        phase, core = cast("tuple[int, str | None]", key)
         self.oov[state] = bool(self._model.lexicon) and phase in (_CORE, _TRAIL) and core not in self._model.lexicon
 
 

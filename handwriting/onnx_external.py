@@ -12,8 +12,8 @@ TensorProto can sit — graph initializers, sparse initializers, tensors in node
 
 from __future__ import annotations
 
-from handwriting.checksum import _entry, _varint
-from handwriting.checksum import _fields as fields  # the protobuf walk of the digest
+from handwriting.checksum import metadata_entry, varint
+from handwriting.checksum import protobuf_fields as fields  # the protobuf walk of the digest
 
 __all__ = ["external_tensors"]
 
@@ -59,10 +59,10 @@ def _tensor(data: memoryview, found: list[str]) -> None:
         if number == _TENSOR_NAME and wire == 2:
             name = bytes(data[payload:end]).decode("utf-8", "replace")
         elif number == _TENSOR_LOCATION and wire == 0:
-            external = external or _varint(data, payload)[0] == _EXTERNAL
+            external = external or varint(data, payload)[0] == _EXTERNAL
         elif number == _TENSOR_EXTERNAL_DATA and wire == 2:
             external = True
-            key, value = _entry(bytes(data[payload:end]))
+            key, value = metadata_entry(bytes(data[payload:end]))
             location = value if key == "location" and value else location
     if external:
         found.append(f"{name or '(unnamed)'} ({location or 'no location'})")

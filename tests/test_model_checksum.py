@@ -22,10 +22,10 @@ def test_shipped_model_is_sealed_and_loads():
 
 def _strip(data: bytes) -> bytes:
     """`data` without its digest entry, as models were exported before digests."""
-    from handwriting.checksum import _METADATA_FIELD, _entry, _fields
+    from handwriting.checksum import _METADATA_FIELD, metadata_entry, protobuf_fields
 
-    return b"".join(data[start:end] for number, start, payload, end in _fields(data)
-                    if not (number == _METADATA_FIELD and _entry(data[payload:end])[0] == KEY))
+    return b"".join(data[start:end] for number, start, payload, end in protobuf_fields(data)
+                    if not (number == _METADATA_FIELD and metadata_entry(data[payload:end])[0] == KEY))
 
 
 def test_single_bit_flips_are_refused(tmp_path):

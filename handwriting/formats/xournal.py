@@ -176,11 +176,11 @@ def _page_element(root: Element, ink: Ink) -> Element:
         if len(xy) == 1:
             xy = np.repeat(xy, 2, axis=0)
         pt_width = pen_width * page.pt_per_unit
-        width = [pt_width]
+        widths = [pt_width]
         pressure = stroke[:, P]
         if np.isfinite(pressure).any():
-            width += list(pt_width * np.where(np.isfinite(pressure), pressure, 1.0)[: max(len(xy) - 1, 1)])
-        SubElement(layer, "stroke", tool="pen", color=color, width=" ".join(_fmt(w) for w in width)).text = \
+            widths += list(pt_width * np.where(np.isfinite(pressure), pressure, 1.0)[: max(len(xy) - 1, 1)])
+        SubElement(layer, "stroke", tool="pen", color=color, width=" ".join(_fmt(w) for w in widths)).text = \
             " ".join(_fmt(v) for v in xy.ravel())
     return el
 
