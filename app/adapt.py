@@ -1,8 +1,8 @@
 """Fine-tuning from the app: `handwriting finetune` on the collected samples, in a child process.
 
 `FinetuneJob` runs the command through a QProcess, so torch is never imported into the GUI
-process and the pad keeps working; it reads the per-epoch JSON records the command prints
-and tells how the run ended. `Adaptation` is the Model menu's "Fine-tune on collected
+process and the pad keeps working; it reads the JSON records the command prints (one per
+epoch, then the report) and tells how the run ended. `Adaptation` is the Model menu's "Fine-tune on collected
 samples…": it takes the collect-mode folder, picks a free `my-model.onnx` in it, starts from
 the loaded model, shows progress in the status bar with a Cancel button, and offers the
 adapted model when one was written. Cancelling interrupts the child (SIGINT, so it removes
@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMes
 
 from app.collect import CollectBar
 from handwriting.formats import expand_paths
+from handwriting.train_options import FinetuneOptions
 
 __all__ = ["Adaptation", "FinetuneJob", "FinetunePanel", "Outcome", "INSTALL_HINT", "output_path", "torch_installed"]
 
@@ -37,9 +38,8 @@ INSTALL_HINT = ("Install the train extra, then restart the app:\n"
                 "    pip install 'handwriting[train]'\n"
                 "(in a checkout: pip install -e '.[train]')")
 OUTPUT_STEM = "my-model"
-KILL_AFTER_MS = 5000  # how long a cancelled child may take to clean up before it is killed
+KILL_AFTER_MS = 15000  # how long a cancelled child may take to clean up before it is killed
 STDERR_TAIL = 4000  # characters of the child's stderr kept for its last line
-_SUMMARY = re.compile(r"held-back CER ([\d.]+)% -> ([\d.]+)%")
 # `handwriting ...` with Python's SIGINT handler back in place (a child of an app started in the
 # background inherits SIGINT ignored), so that Cancel can interrupt it and it cleans up.
 _CLI = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
@@ -104,7 +104,7 @@ class FinetuneJob(QObject):
         """Fine-tune `base` (the shipped model when None) on the inks in `data`, writing `out` if it gets better."""
         self._reset()
         self.out = out
-        args = ["-u", "-c", _CLI, "finetune", "--data", str(data), "--out", str(out),
+        args = ["-u", "-c", _CLI, "finetune", "--json", "--data", str(data), "--out", str(out),
                 "--epochs", str(epochs), "--minutes", str(minutes)]
         if base is not None:
             args += ["--base", str(base)]
@@ -141,8 +141,9 @@ class FinetuneJob(QObject):
                     continue
                 if isinstance(record, dict) and "epoch" in record:
                     self.progress.emit(record)
-            elif match := _SUMMARY.search(line):
-                self._cers = (float(match[1]) / 100, float(match[2]) / 100)
+                elif isinstance(record, dict) and isinstance(record.get("report"), dict):
+                    report = record["report"]
+                    self._cers = (float(report["cer_before"]), float(report["cer_after"]))
 
     def _read_stderr(self) -> None:
         text = self._stderr + bytes(self.process.readAllStandardError()).decode("utf-8", "replace")
@@ -213,7 +214,8 @@ class Adaptation(QObject):
     def __init__(self, window: QMainWindow, collect: CollectBar, base: Callable[[], Path | None]) -> None:
         super().__init__(window)
         self.window, self.collect, self.base = window, collect, base
-        self.epochs, self.minutes = 40, 10.0  # the command's defaults
+        defaults = FinetuneOptions(data=[], out="")
+        self.epochs, self.minutes = defaults.epochs, defaults.minutes or 0.0
         self.dialog: QMessageBox | None = None  # the last message shown
         self.action = QAction(ACTION_TEXT, self)
         self.action.triggered.connect(self.start)

@@ -21,7 +21,8 @@ from handwriting.formats import expand_paths, read_inks
 from handwriting.ink import Ink
 from handwriting.modelfile import default_model_path
 from handwriting.preprocess import PreprocessConfig
-from handwriting.train import InkDataset, TrainOptions, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
+from handwriting.train import InkDataset, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
+from handwriting.train_options import FinetuneOptions, TrainOptions
 
 __all__ = ["FinetuneReport", "finetune", "load_labelled", "copy_language_model"]
 
@@ -55,10 +56,11 @@ def load_labelled(paths: list[str]) -> tuple[list[Ink], list[str]]:
     return inks, problems
 
 
-def finetune(inks: list[Ink], out: str | Path, base: str | Path | None = None, epochs: int = 40,
-             minutes: float | None = 10.0, holdout: float = 0.25, seed: int = 0, lr: float = 3e-4) -> FinetuneReport:
-    """Fine-tune `base` (default: the shipped model) on `inks`; writes `out` only if held-back CER improves."""
-    base = Path(base) if base else default_model_path()
+def finetune(inks: list[Ink], options: FinetuneOptions) -> FinetuneReport:
+    """Fine-tune `options.base` (default: the shipped model) on `inks`; writes `options.out`
+    only if the held-back CER improves (`options.data` is not read: `inks` are given)."""
+    base = Path(options.base) if options.base else default_model_path()
+    out, seed = options.out, options.seed
     start = load_base(base)
     alphabet = Alphabet(start["alphabet"])
     usable = [i for i in inks if alphabet.covers(i.label or "")]
@@ -66,14 +68,14 @@ def finetune(inks: list[Ink], out: str | Path, base: str | Path | None = None, e
         raise HandwritingError(f"need at least {MIN_INKS} labelled inks in the model's alphabet, got {len(usable)}")
     rng = random.Random(seed)
     shuffled = rng.sample(usable, len(usable))
-    n_hold = max(2, round(len(shuffled) * holdout))
+    n_hold = max(2, round(len(shuffled) * options.holdout))
     held, training = shuffled[:n_hold], shuffled[n_hold:]
     held_set = InkDataset(held, alphabet, PreprocessConfig.from_dict(start["preprocess"]), False, seed)
     before = evaluate_model(model_from_checkpoint(start), held_set, 4000).cer
     with tempfile.TemporaryDirectory(prefix="handwriting-finetune-") as run:
-        options = TrainOptions(data=[], out=run, init=str(base), epochs=epochs, minutes=minutes, lr=lr,
-                               warmup_steps=1, patience=1000, batch_frames=4000, workers=0, seed=seed)
-        state = train(options, inks=(training, held))
+        run_options = TrainOptions(data=[], out=run, init=str(base), epochs=options.epochs, minutes=options.minutes,
+                                   lr=options.lr, warmup_steps=1, patience=1000, batch_frames=4000, workers=0, seed=seed)
+        state = train(run_options, inks=(training, held))
         best_path = Path(run) / "best.pt"
         if not best_path.exists():
             raise HandwritingError("no fine-tuning epoch finished in the time given")

@@ -1,13 +1,14 @@
-"""`TrainOptions`: every setting of a training run, its default and its help, in one place
-(the `train` command's options are generated from these fields; no torch needed)."""
+"""`TrainOptions` and `FinetuneOptions`: every setting of a training or fine-tuning run, its
+default and its help, in one place (the `train` and `finetune` commands' options are
+generated from these fields, and the app reads the fine-tuning defaults here; no torch needed)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handwriting.options import float_range, nonnegative_int, option, positive_float, positive_int
+from handwriting.options import float_range, fraction, nonnegative_int, option, output_file, positive_float, positive_int
 
-__all__ = ["TrainOptions"]
+__all__ = ["TrainOptions", "FinetuneOptions"]
 
 
 @dataclass
@@ -38,3 +39,15 @@ class TrainOptions:
     checkpoint_minutes: float = option(10.0, positive_float, "minutes between mid-epoch checkpoints")
     weights: dict[str, float] = field(default_factory=dict)  # sampling weight per data folder name (`--weight`)
     threads: int = option(1, positive_int, "torch threads per process (on a few shared cores more threads thrash)")
+
+
+@dataclass
+class FinetuneOptions:
+    data: list[str] = option(help="labelled ink files or folders (e.g. collected in the app)")
+    out: str = option(parse=output_file, help="the adapted .onnx model to write")
+    base: str | None = option(None, help="model to start from (default: the shipped model)")
+    epochs: int = option(40, positive_int)
+    minutes: float | None = option(10.0, positive_float, "time limit")
+    holdout: float = option(0.25, fraction, "share of inks held back to check progress")
+    seed: int = option(0, nonnegative_int)
+    lr: float = option(3e-4, positive_float, "learning rate")

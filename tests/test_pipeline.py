@@ -17,6 +17,7 @@ from handwriting.recognizer import Recognizer  # noqa: E402
 from handwriting.shards import write_shard  # noqa: E402
 from handwriting.synth import synthesize  # noqa: E402
 from handwriting.train import TrainOptions, load_checkpoint, model_from_checkpoint, train  # noqa: E402
+from handwriting.train_options import FinetuneOptions  # noqa: E402
 
 WORDS = ["cat", "dog", "sun", "hill", "moon", "tree"]
 
@@ -130,9 +131,11 @@ def test_finetune_adapts_to_a_new_hand_and_refuses_to_get_worse(tiny_run, tmp_pa
     write_ink(new_hand, tmp_path / "mine.inkml")
     inks, problems = load_labelled([str(tmp_path / "mine.inkml")])
     assert len(inks) == 12 and not problems
-    unchanged = finetune(inks, tmp_path / "same.onnx", base, epochs=1, minutes=None, lr=0.0)
+    same = FinetuneOptions(data=[], out=str(tmp_path / "same.onnx"), base=str(base), epochs=1, minutes=None, lr=0.0)
+    unchanged = finetune(inks, same)
     assert not unchanged.written and not (tmp_path / "same.onnx").exists()
-    report = finetune(inks, tmp_path / "mine.onnx", base, epochs=60, minutes=1.0, lr=3e-3)
+    report = finetune(inks, FinetuneOptions(data=[], out=str(tmp_path / "mine.onnx"), base=str(base), epochs=60, minutes=1.0,
+                                            lr=3e-3))
     assert report.held_back == 3 and report.trained_on == 9
     assert report.written and report.cer_after < report.cer_before
     assert Recognizer(tmp_path / "mine.onnx", lm=None).model.training["held_back_cer_after"] == report.cer_after
