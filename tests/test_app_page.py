@@ -2,7 +2,7 @@
 Graves panel following the line being written, scrolling, ruled guides, and note files
 with several pages.
 
-The lines are IAM-OnDB's a01-001 lines 1 and 2 (one form: they share the whiteboard's
+The lines are lines 1 and 2 of the IAM-OnDB-format sample form a01-001 (one form: they share the whiteboard's
 coordinates) and a synthetic third line below them, scaled to pad pixels and written
 through the pad's pen API with their own timing.
 """
@@ -120,7 +120,7 @@ def test_the_wheel_and_the_scroll_bars_scroll_the_page(qtbot):
     wheel(-120, Qt.KeyboardModifier.ShiftModifier)
     assert canvas.origin == (x + 120, y + 120), "Shift+wheel scrolls right"
     assert view.vertical.maximum() > 0 and view.vertical.isVisible() and view.horizontal.isVisible()
-    assert view.vertical.value() == round((canvas.origin[1] - canvas.page_rect().top()) * canvas.scale)
+    assert view.vertical.value() == pytest.approx((canvas.origin[1] - canvas.page_rect().top()) * canvas.scale, abs=1)
     view.vertical.setValue(0)
     assert canvas.origin[1] == pytest.approx(canvas.page_rect().top()), "the bar scrolls to the top of the page"
     view.horizontal.setValue(view.horizontal.maximum())
