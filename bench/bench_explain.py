@@ -26,7 +26,7 @@ __all__ = ["explain_tasks", "benchmark", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = Path("/work/data/dev.onnx")
-DEFAULT_INK = ROOT / "tests" / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
+DEFAULT_INK = ROOT / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 BUDGET_MS = 100.0
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = ROOT / "datasets" / "samples"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from handwriting.errors import HandwritingError  # noqa: E402

@@ -10,7 +10,7 @@ from handwriting.ink import Ink
 
 __all__ = ["ink_json", "fixture_inks"]
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "datasets" / "samples"
 
 
 def ink_json(ink: Ink) -> dict:

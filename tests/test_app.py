@@ -33,7 +33,7 @@ from handwriting.formats import read_inks
 from handwriting.ink import Ink
 from handwriting.modelfile import default_model_path
 
-LINE = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
+LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 REAL_MODEL = default_model_path().is_file()
 RESULT_TIMEOUT_MS = 60000  # generous: a loaded 2-core machine takes long to start the recognition process
 

@@ -20,7 +20,7 @@ ALPHABET = Alphabet(" abcdehlnot.,'-")
 TEXT = ["the cat ate the hen.", "a hot dot, then tea", "don't ban the 'cad'", "co-ed toll hat"] * 10
 WORDS = [("the", 50.0), ("cat", 20.0), ("hen", 5.0), ("tea", 3.0), ("toll", 2.0), ("a", 40.0)]
 SHIPPED = default_model_path()
-FIXTURE_LINES = sorted((Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes").rglob("*.xml"))
+FIXTURE_LINES = sorted((Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes").rglob("*.xml"))
 
 
 def _same(new: list[Hypothesis], old: list[Hypothesis]) -> None:

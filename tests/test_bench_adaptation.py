@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.adaptation import split_by_form, writer_lines
 
-CORPUS = Path(__file__).parent / "fixtures" / "iamondb"
+CORPUS = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb"
 
 
 def test_writer_lines_come_from_writers_tsv_with_their_labels():

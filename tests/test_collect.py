@@ -17,7 +17,7 @@ from handwriting.formats import read_inks
 from handwriting.ink import Ink
 from handwriting.modelfile import default_model_path
 
-LINE = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
+LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 NEEDS_MODEL = pytest.mark.skipif(not default_model_path().is_file(), reason="no shipped model")
 FAR_PROMPT = "Quiz: 7 jumbo fax kegs"
 

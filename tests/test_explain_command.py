@@ -13,7 +13,7 @@ from PyQt6.QtGui import QImage
 from handwriting.cli import main
 from handwriting.formats import read_inks
 
-LINE = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-02.xml"
+LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-02.xml"
 
 
 @pytest.fixture(scope="module")

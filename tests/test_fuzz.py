@@ -19,7 +19,7 @@ from handwriting.errors import InkFormatError
 from handwriting.formats import READERS, inkml, jsonink, read_inks
 from handwriting.ink import Ink
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "datasets" / "samples"
 MUTATIONS_PER_FORMAT = 1000
 NOTE_FORMATS = ("xournal", "remarkable", "csv")  # fixtures in fixtures/notes
 NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")

@@ -10,7 +10,7 @@ import pytest
 from handwriting.errors import InkFormatError
 from handwriting.formats import iamondb
 
-LINE = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
+LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 
 
 def _line(points: str) -> bytes:

@@ -21,7 +21,7 @@ from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import read_inks, read_items
 from handwriting.lm import load_language_model
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "datasets" / "samples"
 
 
 def _zeros_npz(path: Path, megabytes: int) -> None:

@@ -17,7 +17,7 @@ from handwriting.modes import Reading
 from handwriting.preprocess import featurize
 from handwriting.recognizer import PageReader, Recognizer
 
-FORM = Path(__file__).parent / "fixtures" / "iamondb" / "lineStrokes" / "a01" / "a01-001"
+FORM = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001"
 
 
 @pytest.fixture(scope="module")

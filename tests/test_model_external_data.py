@@ -19,7 +19,7 @@ from handwriting.errors import ModelError  # noqa: E402
 from handwriting.onnx_external import external_tensors  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parents[1] / "models" / "handwriting-en.onnx"
-LINE = Path(__file__).parent / "fixtures" / "notes" / "page.xopp"
+LINE = Path(__file__).parent.parent / "datasets" / "samples" / "notes" / "page.xopp"
 
 
 def _moved_out(location: str) -> tuple[bytes, str]:

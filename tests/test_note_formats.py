@@ -13,7 +13,7 @@ from handwriting.formats import detect_format, read_inks, write_ink, xournal
 from handwriting.ink import P, Ink
 from handwriting.page import PAGE, PENS, PT_PER_UNIT, is_timed, page_of
 
-NOTES = Path(__file__).parent / "fixtures" / "notes"
+NOTES = Path(__file__).parent.parent / "datasets" / "samples" / "notes"
 
 
 # -- Xournal++ ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from handwriting.page import page_of
 from handwriting.recognizer import Recognizer
 from handwriting.textlayer import placed_words
 
-NOTES = Path(__file__).parent / "fixtures" / "notes"
+NOTES = Path(__file__).parent.parent / "datasets" / "samples" / "notes"
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
 NEEDS_PDFTOTEXT = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                      reason="pdftotext not installed (apt-get install poppler-utils)")

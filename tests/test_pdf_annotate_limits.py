@@ -13,7 +13,7 @@ from handwriting.formats import read_inks, write_ink
 from handwriting.ink import Ink
 from handwriting.limits import RECOGNIZE_POINTS
 
-NOTES = Path(__file__).parent / "fixtures" / "notes"
+NOTES = Path(__file__).parent.parent / "datasets" / "samples" / "notes"
 
 
 @pytest.fixture(scope="module")

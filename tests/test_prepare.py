@@ -9,7 +9,7 @@ from pathlib import Path
 from handwriting.prepare import prepare
 from handwriting.shards import read_split
 
-FIXTURE = Path(__file__).parent / "fixtures" / "iamondb"
+FIXTURE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb"
 
 
 def _corpus(tmp_path: Path, second_line: str | None = None) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "datasets" / "samples"
 LINE = FIXTURES / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 
 
