@@ -290,10 +290,13 @@ def test_non_loopback_bind_needs_a_token():
     assert run.stderr.count("\n") == 1 and "--token" in run.stderr
 
 
+SLOW_LINES = 64  # Limits.max_inks
+
+
 def slow_request(url: str, inks: list[Ink]) -> tuple[threading.Thread, list]:
-    """A request of 12 lines (seconds with beam 32) sent from a thread and in a worker on return;
-    its answer lands in the list."""
-    body = json.dumps({"inks": [ink_json(inks[0]), ink_json(inks[1])] * 6}).encode()
+    """A request of SLOW_LINES lines (the most a request may hold: seconds with beam 32 and
+    the LM) sent from a thread and in a worker on return; its answer lands in the list."""
+    body = json.dumps({"inks": [ink_json(inks[0]), ink_json(inks[1])] * (SLOW_LINES // 2)}).encode()
     answers: list = []
     sender = threading.Thread(target=lambda: answers.append(httpx.post(url + "v1/recognize", content=body, timeout=120)))
     sender.start()
@@ -309,7 +312,7 @@ def test_sigterm_answers_requests_in_flight_and_ends_the_workers(inks):
     server.process.send_signal(signal.SIGTERM)
     sender.join(120)
     server.process.wait(60)
-    assert answers and answers[0].status_code == 200 and len(answers[0].json()["results"]) == 12
+    assert answers and answers[0].status_code == 200 and len(answers[0].json()["results"]) == SLOW_LINES
     time.sleep(0.5)
     assert not [pid for pid in workers if _alive(pid)]
 
