@@ -171,8 +171,6 @@ def _checked(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
 
 def _repair_time(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     """Fill missing times at DEFAULT_RATE_HZ and make time non-decreasing across the ink."""
-    if not strokes:
-        return strokes
     step = 1000.0 / DEFAULT_RATE_HZ
     out = []
     last = None

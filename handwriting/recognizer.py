@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from handwriting.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
-from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
 from handwriting.layout import TextLine, find_lines, updated_lines
 from handwriting.lm import LanguageModel, load_language_model
@@ -215,10 +214,10 @@ class Recognizer:
         missing = [k for k, part in enumerate(found) if part is None]
         read = self._read_lines([_line_ink(*placed[k][:2]) for k in missing], [placed[k][2] for k in missing],
                                 beam, with_hidden, per_word) if missing else []
-        for k, part in zip(missing, read):
-            if cache is not None:
-                cache.put(keys[k], settings[k], part)
         fresh = dict(zip(missing, read))
+        if cache is not None:
+            for k, part in fresh.items():
+                cache.put(keys[k], settings[k], part)
         parts = [part if part is not None else fresh[k] for k, part in enumerate(found)]
         results, taken = [], 0
         for ink, layout in zip(inks, layouts):
