@@ -29,7 +29,7 @@ from PyQt6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMes
 
 from app.collect import CollectBar
 from handwriting.formats import expand_paths
-from handwriting.train_options import FinetuneOptions
+from handwriting.training.train_options import FinetuneOptions
 
 __all__ = ["Adaptation", "FinetuneJob", "FinetunePanel", "Outcome", "INSTALL_HINT", "output_path", "torch_installed"]
 

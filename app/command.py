@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 from handwriting.errors import HandwritingError
-from handwriting.modelfile import default_model_path, load_model_file
+from handwriting.recognition.modelfile import default_model_path, load_model_file
 from handwriting.options import nonnegative_int, output_file, positive_float
 
 __all__ = ["register"]

@@ -11,7 +11,7 @@
    saliency, with a thin line from each emission frame to where it was written;
 4. saliency: d log p(target) / d dx and d dy per frame (the sequential Jacobian).
 
-`paint_graves` draws a `handwriting.graves_view.GravesView` into any QPainter rectangle and returns its `Layout` (for
+`paint_graves` draws a `handwriting.recognition.graves_view.GravesView` into any QPainter rectangle and returns its `Layout` (for
 mapping the mouse to frames and cells); `paint_cursor` marks a frame over it;
 `render_graves` paints offscreen into a QImage, which is how `handwriting explain`
 makes its PNG. Lines wider than a pixel that zigzag, and antialiased staircases, cost
@@ -31,7 +31,7 @@ from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from app.colors import ACCENT, INK, MUTED, diverging, matrix_image
 from app.labels import fit_labels
 from app.segments import paint_segments
-from handwriting.graves_view import GravesView
+from handwriting.recognition.graves_view import GravesView
 
 __all__ = ["Layout", "layout", "minimum_height", "paint_graves", "paint_cursor",
            "render_graves", "ROWS", "EMPTY_HINT"]

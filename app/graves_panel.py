@@ -19,8 +19,8 @@ from PyQt6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPixmap, QResizeEven
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QToolTip, QVBoxLayout, QWidget
 
 from app.graves_paint import EMPTY_HINT, Layout, layout, minimum_height, paint_cursor, paint_graves
-from handwriting.explain import DIRECTIONS, Explanation
-from handwriting.graves_view import GravesView, build_view
+from handwriting.recognition.explain import DIRECTIONS, Explanation
+from handwriting.recognition.graves_view import GravesView, build_view
 
 __all__ = ["GravesPanel"]
 

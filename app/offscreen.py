@@ -8,8 +8,8 @@ from PyQt6.QtWidgets import QApplication
 
 from app.graves_paint import render_graves
 from app.png import save_png
-from handwriting.explain import Explanation
-from handwriting.graves_view import build_view
+from handwriting.recognition.explain import Explanation
+from handwriting.recognition.graves_view import build_view
 
 __all__ = ["render_png"]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handwriting.preprocess import Frames
-from handwriting.recognizer import CharSpan, LineSpan, Recognition, WordSpan
+from handwriting.recognition.preprocess import Frames
+from handwriting.recognition.recognizer import CharSpan, LineSpan, Recognition, WordSpan
 
 __all__ = ["current_line", "line_part"]
 

@@ -18,7 +18,7 @@ from PyQt6.QtGui import QCursor, QFont, QFontMetricsF
 from PyQt6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout,
                              QWidget)
 
-from handwriting.recognizer import Recognition
+from handwriting.recognition.recognizer import Recognition
 
 __all__ = ["ResultView"]
 

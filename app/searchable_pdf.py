@@ -17,8 +17,8 @@ from PyQt6.QtWidgets import QApplication
 
 from handwriting.atomic import atomic_write_bytes
 from handwriting.ink import P, Ink
-from handwriting.page import Page, page_of, pen_of
-from handwriting.textlayer import PlacedWord
+from handwriting.formats.page import Page, page_of, pen_of
+from handwriting.recognition.textlayer import PlacedWord
 
 __all__ = ["write_pdf", "TEXT_FONT"]
 
@@ -95,7 +95,7 @@ def _draw_stretched(painter: QPainter, text: str, at: QPointF, width: float, siz
 
 
 def write_pdf(pages: list[tuple[Ink, list[PlacedWord]]], path: str | Path, title: str = "") -> None:
-    """One PDF page per (ink, words), sized to the ink's page (`handwriting.page.page_of`); atomic."""
+    """One PDF page per (ink, words), sized to the ink's page (`handwriting.formats.page.page_of`); atomic."""
     _gui()
     data = QByteArray()
     buffer = QBuffer(data)

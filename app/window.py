@@ -29,12 +29,12 @@ from app.replay import Replayer
 from app.results import ResultView
 from app.worker import RecognitionService, Result
 from handwriting.errors import HandwritingError
-from handwriting.explain import Explanation
+from handwriting.recognition.explain import Explanation
 from handwriting.formats import READERS, read_inks, write_ink
 from handwriting.ink import Ink
-from handwriting.modelfile import default_model_path
-from handwriting.modes import MODES
-from handwriting.page import PAGE
+from handwriting.recognition.modelfile import default_model_path
+from handwriting.recognition.modes import MODES
+from handwriting.formats.page import PAGE
 
 __all__ = ["MainWindow", "find_models", "initial_size"]
 
@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self._history_changed()
 
     def set_mode(self, mode: str) -> None:
-        """Read the pad as `mode` (`handwriting.modes`) from now on, starting with the ink on it."""
+        """Read the pad as `mode` (`handwriting.recognition.modes`) from now on, starting with the ink on it."""
         self.service.mode = mode
         if self.modes.currentText() != mode:
             self.modes.setCurrentText(mode)

@@ -33,7 +33,7 @@ from PyQt6.QtCore import QObject, QProcess, QProcessEnvironment, pyqtSignal
 
 from app.page_line import line_part
 from app.worker_process import FrameReader, Result, frame
-from handwriting.explain import Explanation
+from handwriting.recognition.explain import Explanation
 from handwriting.ink import Ink
 
 __all__ = ["RecognitionService", "Result", "MAX_RESTARTS", "RESTART_WINDOW_S"]
@@ -66,7 +66,7 @@ class RecognitionService(QObject):
         self._shown = -1
         self._shown_result: Result | None = None
         self._latest: tuple[Ink, bool] | None = None  # the newest submission (ink, final), to redo after a restart
-        self.mode = "text"  # what the pad holds (`handwriting.modes`)
+        self.mode = "text"  # what the pad holds (`handwriting.recognition.modes`)
         self._explaining = True
         self._model: Path | None = None  # the model the process has loaded
         self._loading: Path | None = None  # a model asked for and not yet answered

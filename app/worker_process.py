@@ -40,11 +40,11 @@ from typing import BinaryIO, Callable
 import numpy as np
 
 from app.page_line import current_line, line_part
-from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM
+from handwriting.recognition.decode import DEFAULT_BEAM, LIVE_BEAM
 from handwriting.errors import HandwritingError
-from handwriting.explain import explain
+from handwriting.recognition.explain import explain
 from handwriting.ink import Ink
-from handwriting.recognizer import PageReader, Recognition, Recognizer
+from handwriting.recognition.recognizer import PageReader, Recognition, Recognizer
 
 __all__ = ["Result", "FrameReader", "frame", "serve", "main", "WORD_ALTERNATIVES"]
 

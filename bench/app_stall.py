@@ -65,7 +65,7 @@ def measure(ink_path: Path, speed: float) -> dict:
 
     from app.window import MainWindow
     from handwriting.formats import read_inks
-    from handwriting.modelfile import default_model_path
+    from handwriting.recognition.modelfile import default_model_path
 
     ink = read_inks(ink_path)[0]
     app = QApplication.instance() or QApplication(["bench"])
@@ -115,7 +115,7 @@ def measure(ink_path: Path, speed: float) -> dict:
 
 def _round(code: Path, ink: Path, speed: float) -> dict:
     """One round in a fresh process importing from `code`."""
-    from handwriting.modelfile import default_model_path
+    from handwriting.recognition.modelfile import default_model_path
 
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(code), str(ROOT)]), QT_QPA_PLATFORM="offscreen",
                OMP_NUM_THREADS="1", HANDWRITING_MODEL=str(default_model_path()))

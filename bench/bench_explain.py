@@ -1,4 +1,4 @@
-"""Benchmark: cell states and saliency (`handwriting.explain`) against one recognition.
+"""Benchmark: cell states and saliency (`handwriting.recognition.explain`) against one recognition.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m bench.bench_explain [--model M] [--ink FILE] [--repeats N] [--out F]
 
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Callable
 
 from bench.timing import interleaved, summarize
-from handwriting.explain import default_target, explain, unroll
+from handwriting.recognition.explain import default_target, explain, unroll
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
-from handwriting.recognizer import Recognizer
+from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["explain_tasks", "benchmark", "main"]
 
@@ -33,7 +33,7 @@ BUDGET_MS = 100.0
 def explain_tasks(recognizer: Recognizer, ink: Ink) -> dict[str, Callable[[], object]]:
     """Callables to time for `ink`: recognition (plain, with hidden states) and the explanation steps.
 
-    "cells" and "saliency" are the two computations of `handwriting.explain` on top of a
+    "cells" and "saliency" are the two computations of `handwriting.recognition.explain` on top of a
     recognition made with hidden states; "explain" is the whole call (cells, saliency,
     cell selection, per-point saliency).
     """

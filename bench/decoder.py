@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.decoder [--model M.onnx] [--lm L.lm] --data /work/data/iamondb \\
         [--before TREE] --out bench/decoder.json [--quick]
 
-The former decoder is `TREE/handwriting/decode.py` with `--before TREE` (a checkout of an
+The former decoder is `TREE/handwriting/recognition/decode.py` with `--before TREE` (a checkout of an
 earlier commit: `git worktree add /tmp/before HEAD~1`), else the pure-Python one kept as
 `tests/reference_decoder.py`. Sections, each measured old and new in interleaved rounds
 in this one process (one BLAS/OpenMP thread, one onnxruntime thread):
@@ -43,12 +43,12 @@ import numpy as np  # noqa: E402
 from bench import machine  # noqa: E402
 from bench.data import load_lines, long_ink, sized_inks  # noqa: E402
 from bench.timing import interleaved, summarize, time_ms  # noqa: E402
-from handwriting.decode import DEFAULT_BEAM, LIVE_BEAM, Hypothesis, beam_search  # noqa: E402
+from handwriting.recognition.decode import DEFAULT_BEAM, LIVE_BEAM, Hypothesis, beam_search  # noqa: E402
 from handwriting.ink import Ink  # noqa: E402
-from handwriting.lm import LanguageModel, load_language_model  # noqa: E402
-from handwriting.preprocess import featurize  # noqa: E402
-from handwriting import recognizer as recognizer_module  # noqa: E402
-from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.recognition.lm import LanguageModel, load_language_model  # noqa: E402
+from handwriting.recognition.preprocess import featurize  # noqa: E402
+from handwriting.recognition import recognizer as recognizer_module  # noqa: E402
+from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 
@@ -78,7 +78,7 @@ QUICK = Settings(lines=30, inks_per_size=2, rounds=3, cold_lines=15, huge_stroke
 
 
 def former_decoder(tree: str | None) -> Callable[..., list[Hypothesis]]:
-    """`beam_search` of `tree`/handwriting/decode.py (its own module, the rest of the package this one's),
+    """`beam_search` of `tree`/handwriting/recognition/decode.py (its own module, the rest of the package this one's),
     or of tests/reference_decoder.py without a tree."""
     path = Path(tree) / "handwriting" / "decode.py" if tree else TESTS / "reference_decoder.py"
     if not path.is_file():
@@ -182,8 +182,8 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 marks = [(time.perf_counter(), time.process_time())]
 import numpy as np
-from handwriting.decode import beam_search
-from handwriting.lm import load_language_model
+from handwriting.recognition.decode import beam_search
+from handwriting.recognition.lm import load_language_model
 marks.append((time.perf_counter(), time.process_time()))
 lm, lp = load_language_model(sys.argv[3]), np.load(sys.argv[2])
 for _ in range(2):
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         print(render(json.loads(Path(args.render).read_text())))
         return 0
-    from handwriting.modelfile import default_model_path
+    from handwriting.recognition.modelfile import default_model_path
 
     args.model = args.model or str(default_model_path())
     args.lm = args.lm or str(Path(args.model).with_suffix(".lm"))

@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import load_lines, sized_inks
-from handwriting.decode import Hypothesis, beam_search, greedy
+from handwriting.recognition.decode import Hypothesis, beam_search, greedy
 from handwriting.ink import Ink
-from handwriting.preprocess import featurize
-from handwriting.recognizer import Recognizer
+from handwriting.recognition.preprocess import featurize
+from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["fingerprints", "compare", "main"]
 

@@ -24,9 +24,9 @@ import numpy as np
 from bench.bench_explain import explain_tasks
 from bench.data import sized_inks
 from bench.timing import Timings, fit_line, interleaved, summarize
-from handwriting.decode import LIVE_BEAM
+from handwriting.recognition.decode import LIVE_BEAM
 from handwriting.ink import Ink
-from handwriting.recognizer import Recognition, Recognizer
+from handwriting.recognition.recognizer import Recognition, Recognizer
 
 __all__ = ["DECODERS", "EXPLAIN_STEPS", "recognizers", "live_latency", "scaling", "profile_update",
            "profile_updates"]

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lines", type=int, default=100)
     args = parser.parse_args(argv)
     from bench.data import load_lines
-    from handwriting.recognizer import Recognizer
+    from handwriting.recognition.recognizer import Recognizer
 
     baseline = _rss_mib()
     recognizer = Recognizer(args.model, lm=args.lm, beam=16)

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from handwriting.decode import DEFAULT_BEAM
+from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
-from handwriting.modes import SMALL_TO_LINE, WritingGuide
-from handwriting.recognizer import Recognizer
+from handwriting.recognition.modes import SMALL_TO_LINE, WritingGuide
+from handwriting.recognition.recognizer import Recognizer
 from handwriting.shards import read_shard
 
 __all__ = ["held_out_sets", "evaluate", "main"]

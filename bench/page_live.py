@@ -22,10 +22,10 @@ import numpy as np
 from bench.machine import describe
 from bench.pages import held_out_forms, saved
 from bench.timing import summarize, time_ms
-from handwriting.decode import LIVE_BEAM
+from handwriting.recognition.decode import LIVE_BEAM
 from handwriting.formats import read_inks
 from handwriting.ink import Y, Ink
-from handwriting.recognizer import PageReader, Recognizer
+from handwriting.recognition.recognizer import PageReader, Recognizer
 
 __all__ = ["stacked_lines", "main"]
 

@@ -31,12 +31,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from bench.machine import describe
-from handwriting.decode import DEFAULT_BEAM
+from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.formats import read_inks, xournal
 from handwriting.ink import T, Ink
 from handwriting.metrics import ErrorCounts
-from handwriting.prepare import _split_by_writer, training_label
-from handwriting.recognizer import Recognizer
+from handwriting.training.prepare import _split_by_writer, training_label
+from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["held_out_forms", "page_conditions", "saved", "main"]
 

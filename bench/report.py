@@ -63,7 +63,7 @@ def _live(live: dict) -> str:
                      f"(R² {f['r2']:.2f})" for name, f in live["scaling"].items())
     return (f"### Live update latency (ms)\n\nInk changed -> text ready (`Recognizer.recognize`, 1 thread), "
             f"{live['inks_per_size']} real inks per size x {live['rounds']} interleaved rounds; cells and saliency "
-            f"(`handwriting.explain`) on top, first ink. CPU: median CPU time of the same calls (the wall time "
+            f"(`handwriting.recognition.explain`) on top, first ink. CPU: median CPU time of the same calls (the wall time "
             f"without waiting for a core).\n\n{table}\n\nStages (median ms):\n\n"
             + _table(["points", "decoder", "preprocess", "network", "decode", "total"], stages)
             + f"\n\nScaling (line through the per-ink medians): {fits}.")

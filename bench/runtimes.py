@@ -22,10 +22,10 @@ import torch
 from bench.data import sized_inks
 from bench.timing import interleaved, ratio_summary, summarize
 from handwriting.ink import Ink
-from handwriting.model import BiLSTMCTC, ModelConfig
-from handwriting.modelfile import ModelFile, load_model_file
-from handwriting.onnx_graph import state_from_onnx
-from handwriting.preprocess import featurize
+from handwriting.training.model import BiLSTMCTC, ModelConfig
+from handwriting.recognition.modelfile import ModelFile, load_model_file
+from handwriting.training.onnx_graph import state_from_onnx
+from handwriting.recognition.preprocess import featurize
 
 __all__ = ["torch_model", "compare_runtimes", "THREADS"]
 

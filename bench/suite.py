@@ -146,7 +146,7 @@ def targets(results: dict) -> list[dict]:
 def run_suite(args: argparse.Namespace) -> dict:
     settings = QUICK if args.quick else FULL
     started = time.perf_counter()
-    from handwriting.modelfile import load_model_file
+    from handwriting.recognition.modelfile import load_model_file
 
     results: dict = {
         "suite": {"model": args.model, "model_config": load_model_file(args.model).config, "lm": args.lm,
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer repeats and lines (about 2 minutes)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
     args = parser.parse_args(argv)
-    from handwriting.modelfile import default_model_path
+    from handwriting.recognition.modelfile import default_model_path
 
     args.model = args.model or str(default_model_path())
     args.lm = args.lm or str(Path(args.model).with_suffix(".lm"))

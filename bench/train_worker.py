@@ -28,10 +28,10 @@ import torch.distributed as dist
 from torch import nn
 
 from handwriting.alphabet import Alphabet
-from handwriting.model import BiLSTMCTC, ModelConfig
-from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig
+from handwriting.training.model import BiLSTMCTC, ModelConfig
+from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig
 from handwriting.shards import read_shard
-from handwriting.train import InkDataset, TrainOptions, bucketed_batches, collate
+from handwriting.training.train import InkDataset, TrainOptions, bucketed_batches, collate
 
 __all__ = ["TRAINING_DEFAULTS", "main"]
 

@@ -22,12 +22,12 @@ from handwriting.ink import Ink  # noqa: E402
 
 if TYPE_CHECKING:
     from handwriting.formats import read_inks, write_ink
-    from handwriting.modes import Reading, WritingGuide
-    from handwriting.recognizer import PageReader, Recognition, Recognizer
+    from handwriting.recognition.modes import Reading, WritingGuide
+    from handwriting.recognition.recognizer import PageReader, Recognition, Recognizer
 
-_LAZY = {"read_inks": "handwriting.formats", "write_ink": "handwriting.formats", "Reading": "handwriting.modes",
-         "WritingGuide": "handwriting.modes", "PageReader": "handwriting.recognizer", "Recognition": "handwriting.recognizer",
-         "Recognizer": "handwriting.recognizer"}
+_LAZY = {"read_inks": "handwriting.formats", "write_ink": "handwriting.formats", "Reading": "handwriting.recognition.modes",
+         "WritingGuide": "handwriting.recognition.modes", "PageReader": "handwriting.recognition.recognizer", "Recognition": "handwriting.recognition.recognizer",
+         "Recognizer": "handwriting.recognition.recognizer"}
 
 __all__ = ["HandwritingError", "Ink", "InkFormatError", "ModelError", "PageReader", "Reading", "Recognition", "Recognizer",
            "WritingGuide", "read_inks", "write_ink", "__version__"]

@@ -1,4 +1,4 @@
-"""Reference CTC prefix beam search: the pure-Python decoder that `handwriting.decode.beam_search`
+"""Reference CTC prefix beam search: the pure-Python decoder that `handwriting.recognition.decode.beam_search`
 replaced, kept as an oracle for its tests and for `bench.decoder` (old vs new side by side).
 
 Same algorithm and weights (Hannun et al. 2014, arXiv 1408.2873): every step scores all
@@ -16,8 +16,8 @@ from functools import lru_cache
 import numpy as np
 
 from handwriting.alphabet import BLANK, Alphabet
-from handwriting.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, OOV_PENALTY, Hypothesis
-from handwriting.lm import BOUNDARY, LanguageModel
+from handwriting.recognition.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, OOV_PENALTY, Hypothesis
+from handwriting.recognition.lm import BOUNDARY, LanguageModel
 
 __all__ = ["beam_search", "log_probs"]
 

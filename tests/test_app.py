@@ -31,7 +31,7 @@ from app.window import MainWindow
 from app.worker import RecognitionService, Result
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
-from handwriting.modelfile import default_model_path
+from handwriting.recognition.modelfile import default_model_path
 
 LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 REAL_MODEL = default_model_path().is_file()
@@ -44,9 +44,9 @@ def model_path(tmp_path_factory) -> Path:
         return default_model_path()
     torch = pytest.importorskip("torch")
     from handwriting.alphabet import DEFAULT_CHARSET, Alphabet
-    from handwriting.export import export
-    from handwriting.model import BiLSTMCTC, ModelConfig
-    from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig
+    from handwriting.training.export import export
+    from handwriting.training.model import BiLSTMCTC, ModelConfig
+    from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig
 
     torch.manual_seed(0)
     network = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), Alphabet(DEFAULT_CHARSET).num_classes))
@@ -255,14 +255,14 @@ def test_the_model_never_runs_in_the_gui_process(qtbot, monkeypatch, model_path,
     import onnxruntime
 
     import app.worker_process
-    import handwriting.explain
-    import handwriting.recognizer
+    import handwriting.recognition.explain
+    import handwriting.recognition.recognizer
 
     def refuse(*args, **kwargs):
         raise AssertionError("model work in the GUI process")
 
-    for owner, name in ((onnxruntime, "InferenceSession"), (handwriting.recognizer.Recognizer, "__init__"),
-                        (handwriting.explain, "explain"), (app.worker_process, "explain"),
+    for owner, name in ((onnxruntime, "InferenceSession"), (handwriting.recognition.recognizer.Recognizer, "__init__"),
+                        (handwriting.recognition.explain, "explain"), (app.worker_process, "explain"),
                         (app.worker_process.Recognizer, "__init__")):
         monkeypatch.setattr(owner, name, refuse)
     win = MainWindow(model_path, samples=tmp_path / "samples")

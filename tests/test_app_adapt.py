@@ -31,10 +31,10 @@ LOAD_TIMEOUT_MS = 60_000  # the model loads in a child process: slow on a busy m
 def base_model(tmp_path_factory) -> Path:
     """A 2x32 BiLSTM trained briefly on one synthetic hand (about ten seconds on one core)."""
     pytest.importorskip("torch")
-    from handwriting.export import export
+    from handwriting.training.export import export
     from handwriting.shards import write_shard
-    from handwriting.synth import synthesize
-    from handwriting.train import TrainOptions, load_checkpoint, model_from_checkpoint, train
+    from handwriting.training.synth import synthesize
+    from handwriting.training.train import TrainOptions, load_checkpoint, model_from_checkpoint, train
 
     root = tmp_path_factory.mktemp("base")
     inks = [synthesize(w, font="futural") for w in WORDS]
@@ -49,7 +49,7 @@ def base_model(tmp_path_factory) -> Path:
 
 def write_samples(folder: Path, font: str, copies: int, words: list[str] = WORDS) -> None:
     """`copies` distorted writings of each word in `font`, one labelled InkML file each."""
-    from handwriting.synth import synthesize
+    from handwriting.training.synth import synthesize
 
     rng = np.random.default_rng(3)
     folder.mkdir(parents=True, exist_ok=True)

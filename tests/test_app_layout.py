@@ -13,7 +13,7 @@ from PyQt6.QtCore import QPoint, QRectF, QSize
 from PyQt6.QtGui import QColor, QImage, QPainter
 
 from app.graves_paint import CELL_LABEL_WIDTH, layout, minimum_height, paint_graves
-from handwriting.graves_view import GravesView
+from handwriting.recognition.graves_view import GravesView
 from app.labels import fit_labels, spread
 from app.window import MainWindow, initial_size
 

@@ -22,7 +22,7 @@ from app.colors import PAPER
 from app.page_line import current_line, line_part
 from handwriting.formats import read_inks, xournal
 from handwriting.ink import Ink
-from handwriting.synth import synthesize
+from handwriting.training.synth import synthesize
 from test_app import LINE, RESULT_TIMEOUT_MS, model_path, settle, window  # noqa: F401 (fixtures)
 
 SECOND_LINE = LINE.with_name("a01-001z-02.xml")

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 import reference_decoder as reference
 from handwriting.alphabet import Alphabet
-from handwriting.decode import Hypothesis, beam_search
-from handwriting.lm import build_language_model, load_language_model
-from handwriting.modelfile import default_model_path
+from handwriting.recognition.decode import Hypothesis, beam_search
+from handwriting.recognition.lm import build_language_model, load_language_model
+from handwriting.recognition.modelfile import default_model_path
 
 ALPHABET = Alphabet(" abcdehlnot.,'-")
 TEXT = ["the cat ate the hen.", "a hot dot, then tea", "don't ban the 'cad'", "co-ed toll hat"] * 10
@@ -99,8 +99,8 @@ def test_log_probs_must_match_the_alphabet(small_lm):
 @pytest.mark.skipif(not SHIPPED.is_file() or not FIXTURE_LINES, reason="needs the shipped model and fixture lines")
 def test_same_hypotheses_as_the_former_decoder_on_real_lines():
     from handwriting.formats import read_inks
-    from handwriting.preprocess import featurize
-    from handwriting.recognizer import Recognizer
+    from handwriting.recognition.preprocess import featurize
+    from handwriting.recognition.recognizer import Recognizer
 
     recognizer = Recognizer(SHIPPED)
     lines = [read_inks(path)[0] for path in FIXTURE_LINES]

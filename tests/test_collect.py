@@ -15,7 +15,7 @@ from app.canvas import Canvas
 from app.collect import CollectBar, Collector, samples_folder
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
-from handwriting.modelfile import default_model_path
+from handwriting.recognition.modelfile import default_model_path
 
 LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 NEEDS_MODEL = pytest.mark.skipif(not default_model_path().is_file(), reason="no shipped model")
@@ -45,7 +45,7 @@ def write(canvas: Canvas, ink: Ink) -> None:
 
 @pytest.fixture(scope="module")
 def recognizer():
-    from handwriting.recognizer import Recognizer
+    from handwriting.recognition.recognizer import Recognizer
 
     return Recognizer(lm=None)
 

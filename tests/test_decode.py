@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from handwriting.alphabet import Alphabet
-from handwriting.decode import beam_search, greedy
+from handwriting.recognition.decode import beam_search, greedy
 from handwriting.errors import HandwritingError
-from handwriting.lm import build_language_model, load_language_model, perplexity, save_language_model
+from handwriting.recognition.lm import build_language_model, load_language_model, perplexity, save_language_model
 from handwriting.metrics import edit_distance, error_rates
 
 ALPHABET = Alphabet(" abcdehlnot")

@@ -1,4 +1,4 @@
-"""`handwriting.explain`: numpy cell states and saliency agree with torch on the same weights."""
+"""`handwriting.recognition.explain`: numpy cell states and saliency agree with torch on the same weights."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from onnx import numpy_helper
 torch = pytest.importorskip("torch")
 
 from handwriting.alphabet import Alphabet  # noqa: E402
-from handwriting.explain import explain, point_saliency, select_cells, unroll  # noqa: E402
-from handwriting.export import export  # noqa: E402
+from handwriting.recognition.explain import explain, point_saliency, select_cells, unroll  # noqa: E402
+from handwriting.training.export import export  # noqa: E402
 from handwriting.formats import read_inks  # noqa: E402
-from handwriting.model import BiLSTMCTC, ModelConfig  # noqa: E402
-from handwriting.onnx_graph import state_from_onnx  # noqa: E402
-from handwriting.preprocess import FEATURE_NAMES, Frames, PreprocessConfig  # noqa: E402
-from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.training.model import BiLSTMCTC, ModelConfig  # noqa: E402
+from handwriting.training.onnx_graph import state_from_onnx  # noqa: E402
+from handwriting.recognition.preprocess import FEATURE_NAMES, Frames, PreprocessConfig  # noqa: E402
+from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 
 LAYERS, HIDDEN = 3, 16
 LENGTHS = (1, 2, 50, 2000)

@@ -21,9 +21,9 @@ def model(tmp_path_factory) -> Path:
     """A small untrained network, exported as training exports models."""
     torch = pytest.importorskip("torch")
     from handwriting.alphabet import DEFAULT_CHARSET, Alphabet
-    from handwriting.export import export
-    from handwriting.model import BiLSTMCTC, ModelConfig
-    from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig
+    from handwriting.training.export import export
+    from handwriting.training.model import BiLSTMCTC, ModelConfig
+    from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig
 
     torch.manual_seed(1)
     network = BiLSTMCTC(ModelConfig(len(FEATURE_NAMES), Alphabet(DEFAULT_CHARSET).num_classes, hidden=16, layers=2))

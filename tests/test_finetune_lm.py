@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from handwriting.finetune import copy_language_model  # noqa: E402
-from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.training.finetune import copy_language_model  # noqa: E402
+from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 

@@ -137,7 +137,7 @@ def replace(path: Path, data: bytes) -> None:
 
 def test_damaged_training_shards_raise_only_ink_format_errors(tmp_path):
     from handwriting.shards import write_shard
-    from handwriting.synth import synthesize
+    from handwriting.training.synth import synthesize
 
     good = tmp_path / "train.npz"
     write_shard([synthesize("ab", font="futural")], good)

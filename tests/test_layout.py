@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
-from handwriting.layout import find_lines, updated_lines
+from handwriting.recognition.layout import find_lines, updated_lines
 
 pytest.importorskip("HersheyFonts")
-from handwriting.synth import synthesize  # noqa: E402
+from handwriting.training.synth import synthesize  # noqa: E402
 
 FORM = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001"
 SPACING = 45.0  # font units between lines (a capital is about 21 high, descenders reach about 9 below the line)

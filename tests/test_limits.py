@@ -19,7 +19,7 @@ import pytest
 from handwriting.cli import main
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import read_inks, read_items
-from handwriting.lm import load_language_model
+from handwriting.recognition.lm import load_language_model
 
 FIXTURES = Path(__file__).parent.parent / "datasets" / "samples"
 

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from handwriting.cli import main
-from handwriting.explain import explain
+from handwriting.recognition.explain import explain
 from handwriting.formats import read_inks, write_ink
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
-from handwriting.modes import Reading
-from handwriting.preprocess import featurize
-from handwriting.recognizer import PageReader, Recognizer
+from handwriting.recognition.modes import Reading
+from handwriting.recognition.preprocess import featurize
+from handwriting.recognition.recognizer import PageReader, Recognizer
 
 FORM = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001"
 

@@ -11,8 +11,8 @@ import pytest
 from handwriting.alphabet import Alphabet
 from handwriting.cli import main
 from handwriting.errors import HandwritingError
-from handwriting.lm import build_language_model, load_language_model, save_language_model
-from handwriting.lmfile import MAGIC
+from handwriting.recognition.lm import build_language_model, load_language_model, save_language_model
+from handwriting.recognition.lmfile import MAGIC
 
 ALPHABET = Alphabet()
 TEXT = ["the cat ate the hen", "a cod, a den; \"the\" end", "It was the 3rd (or 4th) day"] * 8

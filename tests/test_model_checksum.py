@@ -9,7 +9,7 @@ import pytest
 
 from handwriting.checksum import KEY, seal, stored_and_actual
 from handwriting.errors import ModelError
-from handwriting.modelfile import default_model_path, load_model_file
+from handwriting.recognition.modelfile import default_model_path, load_model_file
 
 SHIPPED = Path(__file__).resolve().parents[1] / "models" / "handwriting-en.onnx"
 

@@ -12,11 +12,11 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from onnx.external_data_helper import set_external_data  # noqa: E402
 
-from handwriting import modelfile  # noqa: E402
+from handwriting.recognition import modelfile  # noqa: E402
 from handwriting.checksum import seal  # noqa: E402
 from handwriting.cli import main  # noqa: E402
 from handwriting.errors import ModelError  # noqa: E402
-from handwriting.onnx_external import external_tensors  # noqa: E402
+from handwriting.recognition.onnx_external import external_tensors  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parents[1] / "models" / "handwriting-en.onnx"
 LINE = Path(__file__).parent.parent / "datasets" / "samples" / "notes" / "page.xopp"

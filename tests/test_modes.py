@@ -5,10 +5,10 @@ import pytest
 
 from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
-from handwriting.modes import (Reading, WritingGuide, allowed_classes, lm_context, read_character,
+from handwriting.recognition.modes import (Reading, WritingGuide, allowed_classes, lm_context, read_character,
                                single_label_log_probs, size_log_prior)
-from handwriting.recognizer import Recognizer
-from handwriting.synth import synthesize
+from handwriting.recognition.recognizer import Recognizer
+from handwriting.training.synth import synthesize
 
 ALPHABET = Alphabet()
 

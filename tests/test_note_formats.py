@@ -11,7 +11,7 @@ import pytest
 from handwriting.errors import InkFormatError
 from handwriting.formats import detect_format, read_inks, write_ink, xournal
 from handwriting.ink import P, Ink
-from handwriting.page import PAGE, PENS, PT_PER_UNIT, is_timed, page_of
+from handwriting.formats.page import PAGE, PENS, PT_PER_UNIT, is_timed, page_of
 
 NOTES = Path(__file__).parent.parent / "datasets" / "samples" / "notes"
 

@@ -63,7 +63,7 @@ def test_the_train_command_takes_its_options_and_defaults_from_train_options():
 
     from handwriting.cli import build_parser
     from handwriting.options import options_from
-    from handwriting.train_options import TrainOptions
+    from handwriting.training.train_options import TrainOptions
 
     plain = build_parser().parse_args(["train", "--data", "a", "b", "--out", "run"])
     assert options_from(plain, TrainOptions) == TrainOptions(data=["a", "b"], out="run")  # the same defaults

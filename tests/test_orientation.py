@@ -6,7 +6,7 @@ import pytest
 
 from handwriting.cli import main
 from handwriting.formats import read_inks, write_ink
-from handwriting.orientation import flip_y, looks_upside_down
+from handwriting.recognition.orientation import flip_y, looks_upside_down
 
 
 @pytest.fixture

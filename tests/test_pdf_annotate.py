@@ -18,9 +18,9 @@ import pytest
 
 from handwriting.cli import main
 from handwriting.formats import read_inks, xournal
-from handwriting.page import page_of
-from handwriting.recognizer import Recognizer
-from handwriting.textlayer import placed_words
+from handwriting.formats.page import page_of
+from handwriting.recognition.recognizer import Recognizer
+from handwriting.recognition.textlayer import placed_words
 
 NOTES = Path(__file__).parent.parent / "datasets" / "samples" / "notes"
 WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')

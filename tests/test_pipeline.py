@@ -9,15 +9,15 @@ torch = pytest.importorskip("torch")
 
 from handwriting.cli import main  # noqa: E402
 from handwriting.errors import ModelError  # noqa: E402
-from handwriting.export import PARITY_TOLERANCE, export, parity  # noqa: E402
+from handwriting.training.export import PARITY_TOLERANCE, export, parity  # noqa: E402
 from handwriting.formats import write_ink  # noqa: E402
-from handwriting.model import BiLSTMCTC, ModelConfig  # noqa: E402
-from handwriting.onnx_graph import build_graph, state_from_onnx  # noqa: E402
-from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.training.model import BiLSTMCTC, ModelConfig  # noqa: E402
+from handwriting.training.onnx_graph import build_graph, state_from_onnx  # noqa: E402
+from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 from handwriting.shards import write_shard  # noqa: E402
-from handwriting.synth import synthesize  # noqa: E402
-from handwriting.train import TrainOptions, load_checkpoint, model_from_checkpoint, train  # noqa: E402
-from handwriting.train_options import FinetuneOptions  # noqa: E402
+from handwriting.training.synth import synthesize  # noqa: E402
+from handwriting.training.train import TrainOptions, load_checkpoint, model_from_checkpoint, train  # noqa: E402
+from handwriting.training.train_options import FinetuneOptions  # noqa: E402
 
 WORDS = ["cat", "dog", "sun", "hill", "moon", "tree"]
 
@@ -120,7 +120,7 @@ def test_damaged_models_fail_with_one_clear_error(tmp_path):
 
 
 def test_finetune_adapts_to_a_new_hand_and_refuses_to_get_worse(tiny_run, tmp_path):
-    from handwriting.finetune import finetune, load_labelled
+    from handwriting.training.finetune import finetune, load_labelled
 
     root, _, _ = tiny_run
     checkpoint = load_checkpoint(root / "run" / "best.pt")

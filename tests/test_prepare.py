@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from handwriting.prepare import prepare
+from handwriting.training.prepare import prepare
 from handwriting.shards import read_split
 
 FIXTURE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb"

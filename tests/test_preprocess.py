@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from handwriting.ink import Ink
-from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
-from handwriting.synth import synthesize
+from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
+from handwriting.training.synth import synthesize
 
 
 def test_features_ignore_size_and_position():

@@ -4,7 +4,7 @@ import json
 
 from handwriting.cli import main
 from handwriting.formats import read_inks
-from handwriting.page import is_timed
+from handwriting.formats.page import is_timed
 
 
 def test_empty_and_blank_files_say_empty(tmp_path, capsys):

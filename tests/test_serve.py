@@ -30,7 +30,7 @@ from serve_support import fixture_inks, ink_json  # noqa: E402
 from test_fuzz import mutate  # noqa: E402
 
 from handwriting.ink import Ink  # noqa: E402
-from handwriting.recognizer import Alternative, Recognizer  # noqa: E402
+from handwriting.recognition.recognizer import Alternative, Recognizer  # noqa: E402
 from handwriting.serve.app import MAX_BODY_BYTES  # noqa: E402
 from handwriting.serve.launch import launch  # noqa: E402
 from handwriting.serve.results import dumps, recognition_json  # noqa: E402

@@ -29,7 +29,7 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder  # no
 from selenium.webdriver.common.actions.pointer_input import PointerInput  # noqa: E402
 from serve_support import fixture_inks  # noqa: E402
 
-from handwriting.recognizer import Recognizer  # noqa: E402
+from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 from handwriting.serve.launch import launch  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

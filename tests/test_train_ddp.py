@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 
 from handwriting.shards import write_shard  # noqa: E402
-from handwriting.synth import synthesize  # noqa: E402
+from handwriting.training.synth import synthesize  # noqa: E402
 
 
 def test_two_gloo_processes_train_together(tmp_path):

@@ -13,7 +13,7 @@ from handwriting.errors import HandwritingError, InkFormatError
 
 torch = pytest.importorskip("torch")
 
-from handwriting.train import load_base, load_checkpoint, model_from_checkpoint  # noqa: E402
+from handwriting.training.train import load_base, load_checkpoint, model_from_checkpoint  # noqa: E402
 
 
 class _RunsCommand:

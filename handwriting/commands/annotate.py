@@ -16,8 +16,8 @@ from handwriting.commands.pdf import recognized_pages
 from handwriting.commands.recognize import add_model_options
 from handwriting.errors import HandwritingError
 from handwriting.formats import detect_format, xournal
-from handwriting.page import page_of
-from handwriting.textlayer import xournal_texts
+from handwriting.formats.page import page_of
+from handwriting.recognition.textlayer import xournal_texts
 
 __all__ = ["register"]
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections import defaultdict
 
-from handwriting.batch import recognize_files
+from handwriting.recognition.batch import recognize_files
 from handwriting.commands.recognize import add_model_options, recognizer_options
 from handwriting.errors import HandwritingError
 from handwriting.jsonsafe import dumps

@@ -19,7 +19,7 @@ from handwriting.jsonsafe import dumps
 from handwriting.limits import recognize_problem
 from handwriting.options import nonnegative_int, output_file, positive_int
 from handwriting.plugins import renderer
-from handwriting.recognizer import Recognizer
+from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["register"]
 
@@ -51,7 +51,7 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from handwriting.explain import explain  # imports onnx, slow: only when the command runs
+    from handwriting.recognition.explain import explain  # imports onnx, slow: only when the command runs
 
     if not (args.out or args.json):
         raise HandwritingError("nothing to write: give --out view.png, --json out.json or both")

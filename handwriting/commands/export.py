@@ -7,7 +7,7 @@ from pathlib import Path
 
 from handwriting.errors import HandwritingError
 from handwriting.options import output_file
-from handwriting.preprocess import PreprocessConfig
+from handwriting.recognition.preprocess import PreprocessConfig
 
 __all__ = ["register"]
 
@@ -31,8 +31,8 @@ def _card(path: str) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from handwriting.export import export
-        from handwriting.train import load_checkpoint, model_from_checkpoint
+        from handwriting.training.export import export
+        from handwriting.training.train import load_checkpoint, model_from_checkpoint
     except ImportError as exc:
         raise HandwritingError(f"export needs torch: pip install 'handwriting[train]' ({exc})") from None
     card = _card(args.card) if args.card else ""

@@ -12,7 +12,7 @@ from pathlib import Path
 from handwriting.errors import HandwritingError
 from handwriting.jsonsafe import dumps
 from handwriting.options import add_options, options_from
-from handwriting.train_options import FinetuneOptions
+from handwriting.training.train_options import FinetuneOptions
 
 __all__ = ["register"]
 
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from handwriting.finetune import finetune, load_labelled
+        from handwriting.training.finetune import finetune, load_labelled
     except ImportError as exc:
         raise HandwritingError(f"fine-tuning needs torch: pip install 'handwriting[train]' ({exc})") from None
     options = options_from(args, FinetuneOptions)

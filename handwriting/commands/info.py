@@ -19,7 +19,7 @@ from handwriting import formats
 from handwriting.errors import InkFormatError
 from handwriting.ink import Ink
 from handwriting.jsonsafe import dumps
-from handwriting.page import is_timed
+from handwriting.formats.page import is_timed
 
 __all__ = ["register", "records"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
-from handwriting.lm import SMOOTHING, build_language_model, load_language_model, save_language_model
-from handwriting.modelfile import load_model_file
+from handwriting.recognition.lm import SMOOTHING, build_language_model, load_language_model, save_language_model
+from handwriting.recognition.modelfile import load_model_file
 from handwriting.options import int_range, nonnegative_int, output_file
 from handwriting.shards import read_shard
 

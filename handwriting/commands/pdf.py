@@ -19,7 +19,7 @@ from handwriting.formats import read_inks
 from handwriting.ink import Ink
 from handwriting.limits import recognize_problem
 from handwriting.plugins import renderer
-from handwriting.textlayer import PlacedWord, placed_words
+from handwriting.recognition.textlayer import PlacedWord, placed_words
 
 __all__ = ["register", "recognized_pages"]
 
@@ -42,7 +42,7 @@ def recognized_pages(args: argparse.Namespace) -> list[tuple[Ink, list[PlacedWor
     for index, ink in enumerate(inks):
         if problem := recognize_problem(ink.num_points):
             raise HandwritingError(f"{args.file}: item {index}: {problem}")
-    from handwriting.recognizer import Recognizer
+    from handwriting.recognition.recognizer import Recognizer
 
     recognizer = Recognizer(args.model, **recognizer_options(args))
     written = [ink for ink in inks if not ink.is_empty]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from handwriting.prepare import CORPORA, prepare
+from handwriting.training.prepare import CORPORA, prepare
 from handwriting.options import fraction, nonnegative_int
 
 __all__ = ["register"]

@@ -9,10 +9,10 @@ import sys
 from typing import Iterable, TextIO
 
 from handwriting.atomic import atomic_write
-from handwriting.batch import ItemResult, recognize_files
-from handwriting.decode import DEFAULT_BEAM, LM_WEIGHT
+from handwriting.recognition.batch import ItemResult, recognize_files
+from handwriting.recognition.decode import DEFAULT_BEAM, LM_WEIGHT
 from handwriting.jsonsafe import dumps
-from handwriting.modes import MODES, Reading, WritingGuide
+from handwriting.recognition.modes import MODES, Reading, WritingGuide
 from handwriting.options import finite_float, nonnegative_int, output_file, positive_float, positive_int
 
 __all__ = ["register", "add_model_options", "recognizer_options"]

@@ -1,4 +1,4 @@
-"""`handwriting train`: CTC training from prepared shards (see `handwriting.train`); its
+"""`handwriting train`: CTC training from prepared shards (see `handwriting.training.train`); its
 options are the fields of `TrainOptions`."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import argparse
 
 from handwriting.errors import HandwritingError
 from handwriting.options import add_options, options_from
-from handwriting.train_options import TrainOptions
+from handwriting.training.train_options import TrainOptions
 
 __all__ = ["register"]
 
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from handwriting.train import train
+        from handwriting.training.train import train
     except ImportError as exc:
         raise HandwritingError(f"training needs torch: pip install 'handwriting[train]' ({exc})") from None
     try:

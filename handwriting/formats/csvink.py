@@ -25,7 +25,7 @@ import numpy as np
 from handwriting.errors import InkFormatError
 from handwriting.formats._common import read_text
 from handwriting.ink import Ink
-from handwriting.page import TIMED
+from handwriting.formats.page import TIMED
 
 __all__ = ["NAME", "SUFFIXES", "IN_FOLDERS", "sniff", "read"]
 

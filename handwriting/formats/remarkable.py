@@ -6,7 +6,7 @@ layer, in scene order. Highlighter, shader and eraser strokes are skipped (they 
 remove writing). Coordinates are screen pixels (226 per inch; x from -702 to 702 across
 the page, y down from the top); point pressure (0-255) becomes 0-1, width (1/4 pixel) and
 colour go into `meta` with the page (the 1404 x 1872 screen, grown to hold all the ink;
-see `handwriting.page`). The format has no time stamps (`meta["timed"]` False). Lines
+see `handwriting.formats.page`). The format has no time stamps (`meta["timed"]` False). Lines
 anchored to typed text are placed as stored, without the text's offset.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 from handwriting.errors import InkFormatError
 from handwriting.formats._common import read_limited
 from handwriting.ink import Ink
-from handwriting.page import PAGE, PENS, PT_PER_UNIT, TIMED
+from handwriting.formats.page import PAGE, PENS, PT_PER_UNIT, TIMED
 
 __all__ = ["NAME", "SUFFIXES", "HEADER", "sniff", "read"]
 

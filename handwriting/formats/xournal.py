@@ -11,12 +11,12 @@ of all its layers in document order. Only pen strokes are read: highlighter stro
 up writing rather than being writing, and eraser strokes paint the background; text,
 images and LaTeX are skipped. Pressure becomes width / pen width. The files have no time
 stamps: times are left to `Ink` (made up, `meta["timed"]` False); page size and each
-stroke's width and colour go into `meta` (see `handwriting.page`). Decompression is
+stroke's width and colour go into `meta` (see `handwriting.formats.page`). Decompression is
 bounded by the limits of `handwriting.limits.inflate` (a gzip bomb is a small file).
 
 Writing: one page per Ink, gzip-compressed, which Xournal++ and Xournal open. The page is
 the one the Ink was read from, else its writing with a margin (scaled down to A4 width
-when wider; see `handwriting.page.page_of`). Labels and times are not stored; a
+when wider; see `handwriting.formats.page.page_of`). Labels and times are not stored; a
 one-point stroke is written as two equal points (Xournal++ needs two).
 """
 
@@ -35,7 +35,7 @@ from handwriting.errors import InkFormatError
 from handwriting.formats._common import local_name, parse_xml, read_limited, to_float
 from handwriting.ink import P, X, Y, Ink
 from handwriting.limits import inflate
-from handwriting.page import DEFAULT_COLOR, DEFAULT_PEN_PT, PAGE, PENS, PT_PER_UNIT, TIMED, page_of, pen_of
+from handwriting.formats.page import DEFAULT_COLOR, DEFAULT_PEN_PT, PAGE, PENS, PT_PER_UNIT, TIMED, page_of, pen_of
 
 __all__ = ["NAME", "SUFFIXES", "TEXT_LAYER", "sniff", "read", "write", "load_document",
            "save_document", "add_text_layer", "TextItem"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from handwriting.alphabet import Alphabet
 from handwriting.ink import Ink
-from handwriting.modes import WritingGuide
+from handwriting.recognition.modes import WritingGuide
 from handwriting.serve.schemas import (MAX_ALTERNATIVES, MAX_CONTEXT, Limits, RequestError, check_context, integer,
                                        parse_ink, parse_json, positive_number, writing_guide)
 

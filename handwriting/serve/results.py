@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from handwriting.ink import Ink
-from handwriting.recognizer import CharSpan, Recognition
+from handwriting.recognition.recognizer import CharSpan, Recognition
 
 __all__ = ["json_safe", "dumps", "recognition_json", "character_json"]
 

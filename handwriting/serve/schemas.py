@@ -24,7 +24,7 @@ from handwriting.alphabet import Alphabet
 from handwriting.errors import InkFormatError
 from handwriting.formats.jsonink import _ink  # the JSON ink schema's own validation
 from handwriting.ink import Ink
-from handwriting.modes import MODES, WritingGuide
+from handwriting.recognition.modes import MODES, WritingGuide
 
 __all__ = ["RequestError", "Limits", "RecognizeRequest", "ExplainRequest", "MODES", "MAX_ALTERNATIVES", "MAX_CONTEXT",
            "parse_json", "parse_ink", "parse_recognize", "parse_explain", "check_context", "integer", "positive_number",

@@ -15,10 +15,10 @@ import threading
 import time
 from multiprocessing.sharedctypes import Synchronized
 
-from handwriting.decode import DEFAULT_BEAM
+from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
-from handwriting.recognizer import Recognizer
+from handwriting.recognition.recognizer import Recognizer
 from handwriting.serve.google import LANGUAGES, google_answer, google_error, parse_google
 from handwriting.serve.results import dumps, recognition_json
 from handwriting.serve.schemas import MAX_ALTERNATIVES, MODES, Limits, RequestError, parse_explain, parse_recognize
@@ -113,7 +113,7 @@ def _recognize(rec: Recognizer, body: bytes) -> dict:
 
 
 def _explain(rec: Recognizer, body: bytes) -> dict:
-    from handwriting.explain import explain  # imports onnx: only for the first explanation
+    from handwriting.recognition.explain import explain  # imports onnx: only for the first explanation
 
     request = parse_explain(body, _limits)
     recognition = rec.recognize(request.ink, with_hidden=True)

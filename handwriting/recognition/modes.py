@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from handwriting.alphabet import BLANK, Alphabet
-from handwriting.decode import Hypothesis
+from handwriting.recognition.decode import Hypothesis
 from handwriting.errors import HandwritingError
 
 __all__ = ["MODES", "Reading", "WritingGuide", "check_mode", "allowed_classes", "restrict", "lm_context", "read_character"]

@@ -2,7 +2,7 @@
 
 A tensor stored as external data names a file (`location`, any relative path, `../` included)
 that onnxruntime reads when it opens the model: a model from elsewhere could make it read
-files beside it or outside its folder. Models written by `handwriting.export` keep every
+files beside it or outside its folder. Models written by `handwriting.training.export` keep every
 weight inside, so any tensor marked external is refused before onnxruntime sees the file.
 
 The protobuf is walked by hand (no `onnx` import, which costs seconds): every place a

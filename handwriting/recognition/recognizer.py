@@ -7,7 +7,7 @@
 
 Every character knows the frames it was read from, and through them its strokes,
 points and bounding box; words likewise. A page is split into text lines by where its
-strokes lie (`handwriting.layout`), each line is read on its own (its strokes in reading
+strokes lie (`handwriting.recognition.layout`), each line is read on its own (its strokes in reading
 order) and the readings are joined with newlines in reading order; `Recognition.lines`
 keeps each line's text, box, strokes and words. `recognize_batch` pads many lines into
 one session call (the graph's LSTMs take `sequence_lens`, so padding changes nothing).
@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
+from handwriting.recognition.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
 from handwriting.ink import Ink
-from handwriting.layout import TextLine, find_lines, updated_lines
-from handwriting.lm import LanguageModel, load_language_model
-from handwriting.modelfile import ModelFile, default_model_path, load_model_file
-from handwriting.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
-from handwriting.preprocess import Frames, featurize
+from handwriting.recognition.layout import TextLine, find_lines, updated_lines
+from handwriting.recognition.lm import LanguageModel, load_language_model
+from handwriting.recognition.modelfile import ModelFile, default_model_path, load_model_file
+from handwriting.recognition.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
+from handwriting.recognition.preprocess import Frames, featurize
 
 __all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "LineSpan", "Alternative", "PageReader"]
 
@@ -188,7 +188,7 @@ class Recognizer:
                         guide: WritingGuide | None = None) -> list[Recognition]:
         """Recognitions of `inks`; `word_alternatives` (default: the recognizer's setting) asks
         for that many readings per word (each line's words with the line's text before them).
-        `mode` says what is written (`handwriting.modes`: text, word, character, digits),
+        `mode` says what is written (`handwriting.recognition.modes`: text, word, character, digits),
         `context` the text before the ink, `guide` the writing guide (default: the recognizer's `reading`)."""
         reading = Reading(mode or self.reading.mode, self.reading.context if context is None else context,
                           guide or self.reading.guide)

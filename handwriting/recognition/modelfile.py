@@ -1,6 +1,6 @@
 """Loading a model file: an onnxruntime session plus the metadata recognition needs.
 
-A file that is missing, not ONNX, lacks the metadata written by `handwriting.export`, or
+A file that is missing, not ONNX, lacks the metadata written by `handwriting.training.export`, or
 keeps tensors in other files (external data) raises one `ModelError` naming the file and
 what is wrong, the last before onnxruntime opens it. The `onnx` package (slow to
 import) is loaded only when something asks for the graph itself (`ModelFile.proto`).
@@ -21,8 +21,8 @@ import onnxruntime as ort
 from handwriting.alphabet import Alphabet
 from handwriting.checksum import KEY, stored_and_actual
 from handwriting.errors import ModelError
-from handwriting.onnx_external import external_tensors
-from handwriting.preprocess import PreprocessConfig
+from handwriting.recognition.onnx_external import external_tensors
+from handwriting.recognition.preprocess import PreprocessConfig
 
 if TYPE_CHECKING:
     import onnx
@@ -40,7 +40,7 @@ def default_model_path() -> Path:
     env = os.environ.get("HANDWRITING_MODEL")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "models" / DEFAULT_MODEL_NAME
+    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
 
 
 @dataclass(frozen=True)

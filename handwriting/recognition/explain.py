@@ -35,9 +35,9 @@ from onnx import numpy_helper
 from handwriting.alphabet import BLANK, Alphabet
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
-from handwriting.modelfile import ModelFile
-from handwriting.preprocess import FEATURE_NAMES
-from handwriting.recognizer import Recognition, Recognizer
+from handwriting.recognition.modelfile import ModelFile
+from handwriting.recognition.preprocess import FEATURE_NAMES
+from handwriting.recognition.recognizer import Recognition, Recognizer
 
 __all__ = ["Explanation", "Unrolled", "explain", "unroll", "default_target", "select_cells", "point_saliency",
            "DIRECTIONS"]

@@ -1,7 +1,7 @@
 """Checkpoint -> one self-describing ONNX file, refused unless onnxruntime agrees with torch.
 
 The metadata carries everything recognition needs: alphabet, preprocessing parameters,
-network shape, version and a training summary (see `handwriting.modelfile`).
+network shape, version and a training summary (see `handwriting.recognition.modelfile`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from handwriting import __version__
 from handwriting.atomic import atomic_write_bytes
 from handwriting.checksum import seal
 from handwriting.errors import ModelError
-from handwriting.model import BiLSTMCTC
-from handwriting.modelfile import FORMAT_VERSION
-from handwriting.onnx_graph import build_graph
-from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
-from handwriting.synth import FONTS, synthesize
+from handwriting.training.model import BiLSTMCTC
+from handwriting.recognition.modelfile import FORMAT_VERSION
+from handwriting.training.onnx_graph import build_graph
+from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
+from handwriting.training.synth import FONTS, synthesize
 
 __all__ = ["export", "parity", "PARITY_TOLERANCE"]
 

@@ -31,16 +31,16 @@ from tqdm import tqdm
 
 from handwriting.alphabet import Alphabet
 from handwriting.atomic import atomic_write, atomic_write_bytes
-from handwriting.augment import augment
-from handwriting.decode import greedy
+from handwriting.training.augment import augment
+from handwriting.recognition.decode import greedy
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
 from handwriting.jsonsafe import dumps
 from handwriting.metrics import ErrorCounts
-from handwriting.model import BiLSTMCTC, ModelConfig
-from handwriting.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
+from handwriting.training.model import BiLSTMCTC, ModelConfig
+from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
 from handwriting.shards import read_split
-from handwriting.train_options import TrainOptions
+from handwriting.training.train_options import TrainOptions
 
 __all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "model_from_checkpoint", "evaluate_model", "InkDataset"]
 
@@ -129,8 +129,8 @@ def load_base(path: str | Path) -> dict:
     """Weights to start from: a training checkpoint, or any exported ONNX model (rebuilt as torch)."""
     if Path(path).suffix.lower() != ".onnx":
         return load_checkpoint(path)
-    from handwriting.modelfile import load_model_file
-    from handwriting.onnx_graph import state_from_onnx
+    from handwriting.recognition.modelfile import load_model_file
+    from handwriting.training.onnx_graph import state_from_onnx
 
     model = load_model_file(path)
     state = {k: torch.from_numpy(v.copy()) for k, v in state_from_onnx(model.proto).items()}

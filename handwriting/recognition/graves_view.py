@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from handwriting.alphabet import BLANK
-from handwriting.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
-from handwriting.recognizer import Recognition
+from handwriting.recognition.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
+from handwriting.recognition.recognizer import Recognition
 
 __all__ = ["GravesView", "build_view", "ARROWS"]
 

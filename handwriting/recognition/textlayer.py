@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handwriting.page import Page
-from handwriting.recognizer import Recognition
+from handwriting.formats.page import Page
+from handwriting.recognition.recognizer import Recognition
 
 __all__ = ["PlacedWord", "placed_words", "xournal_texts", "TEXT_SIZE", "CHAR_WIDTH"]
 

@@ -1,4 +1,4 @@
-"""The compiled core of `handwriting.decode.beam_search` (numba, compiled on first use and
+"""The compiled core of `handwriting.recognition.decode.beam_search` (numba, compiled on first use and
 cached on disk): the frame loop of the CTC prefix beam search over plain arrays.
 
 `search` runs frames from `meta[FRAME]` on and returns a status: `DONE`; `GROW` when the

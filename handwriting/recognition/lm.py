@@ -2,7 +2,7 @@
 
 Built from text (`handwriting lm build`): running text lines, and optionally word
 frequency lists (`word<TAB>count`). Stored as arrays in one gzip-compressed file (`.lm`,
-see `handwriting.lmfile`), read in milliseconds.
+see `handwriting.recognition.lmfile`), read in milliseconds.
 Kneser-Ney keeps raw counts only for the longest contexts and for those that start at
 the beginning of a text; shorter contexts count in how many different contexts a
 character followed them (continuation counts), so that a character seen often but
@@ -33,7 +33,7 @@ from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats._common import read_limited
 from handwriting.limits import inflate
-from handwriting.lmfile import CountTable, LMParts, pack, unpack
+from handwriting.recognition.lmfile import CountTable, LMParts, pack, unpack
 
 __all__ = ["LanguageModel", "ContextStates", "WordStates", "build_language_model", "load_language_model", "save_language_model", "perplexity"]
 
@@ -237,7 +237,7 @@ class WordStates(_Table):
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
-    """A `.lm` file (either layout, see `handwriting.lmfile`); HandwritingError for one that is
+    """A `.lm` file (either layout, see `handwriting.recognition.lmfile`); HandwritingError for one that is
     not one (or decompresses past the limits)."""
     try:
         parts = unpack(inflate(read_limited(path), path))

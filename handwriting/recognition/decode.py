@@ -2,13 +2,13 @@
 
 - `greedy`: best class per frame, repeats merged, blanks removed.
 - `beam_search`: CTC prefix beam search (Hannun et al. 2014, arXiv 1408.2873) with an
-  optional character n-gram LM and lexicon (`handwriting.lm`), returning an n-best list.
+  optional character n-gram LM and lexicon (`handwriting.recognition.lm`), returning an n-best list.
 Every decoded character carries the frames where it was emitted.
 
 The beam search keeps each prefix as integers (a node of the trie of prefixes seen, its
 parent, last class, LM context state, lexicon word state and the record of its emission
 frames), so a step costs the same at frame 10 as at frame 10,000. Its frame loop is
-compiled (`handwriting.decode_kernel`, numba, imported with the first beam search); this
+compiled (`handwriting.recognition.decode_kernel`, numba, imported with the first beam search); this
 module holds the search's arrays and numbers new LM states (Python objects) when the
 loop asks for them.
 """
@@ -21,7 +21,7 @@ from types import ModuleType
 import numpy as np
 
 from handwriting.alphabet import BLANK, Alphabet
-from handwriting.lm import LanguageModel
+from handwriting.recognition.lm import LanguageModel
 
 __all__ = ["Hypothesis", "greedy", "beam_search", "DEFAULT_BEAM", "LIVE_BEAM", "LM_WEIGHT", "INSERTION_BONUS", "OOV_PENALTY"]
 
@@ -60,8 +60,8 @@ OOV_PENALTY = 4.0
 
 
 def _kernel() -> ModuleType:
-    """`handwriting.decode_kernel`, imported on first use: numba takes a third of a second to import."""
-    from handwriting import decode_kernel
+    """`handwriting.recognition.decode_kernel`, imported on first use: numba takes a third of a second to import."""
+    from handwriting.recognition import decode_kernel
 
     return decode_kernel
 

@@ -2,7 +2,7 @@
 
 Useful for tests, demos and as extra training material: each glyph's polylines become
 pen strokes sampled densely at a constant pen speed, optionally distorted with
-`handwriting.augment`.
+`handwriting.training.augment`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from HersheyFonts import HersheyFonts
 
-from handwriting.augment import augment
+from handwriting.training.augment import augment
 from handwriting.ink import Ink
 
 __all__ = ["synthesize", "FONTS"]

@@ -16,13 +16,13 @@ from pathlib import Path
 from handwriting.alphabet import Alphabet
 from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import HandwritingError, InkFormatError
-from handwriting.export import export
+from handwriting.training.export import export
 from handwriting.formats import expand_paths, read_inks
 from handwriting.ink import Ink
-from handwriting.modelfile import default_model_path
-from handwriting.preprocess import PreprocessConfig
-from handwriting.train import InkDataset, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
-from handwriting.train_options import FinetuneOptions, TrainOptions
+from handwriting.recognition.modelfile import default_model_path
+from handwriting.recognition.preprocess import PreprocessConfig
+from handwriting.training.train import InkDataset, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
+from handwriting.training.train_options import FinetuneOptions, TrainOptions
 
 __all__ = ["FinetuneReport", "finetune", "load_labelled", "copy_language_model"]
 

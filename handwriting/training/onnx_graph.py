@@ -20,7 +20,7 @@ __all__ = ["build_graph", "state_from_onnx", "read_metadata", "TORCH_TO_ONNX_GAT
 
 OPSET = 17
 TORCH_TO_ONNX_GATES = [0, 3, 1, 2]  # ONNX gate k is torch gate TORCH_TO_ONNX_GATES[k]
-_DIRECTIONS = ("fw", "bw")  # as in handwriting.model.DIRECTIONS
+_DIRECTIONS = ("fw", "bw")  # as in handwriting.training.model.DIRECTIONS
 
 
 def _to_onnx_gates(weight: np.ndarray, hidden: int) -> np.ndarray:

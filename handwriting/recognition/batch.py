@@ -17,7 +17,7 @@ from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
 from handwriting.limits import recognize_problem
-from handwriting.orientation import flip_y, looks_upside_down
+from handwriting.recognition.orientation import flip_y, looks_upside_down
 from handwriting.shutdown import die_with_parent
 
 __all__ = ["ItemResult", "recognize_files", "iter_items"]
@@ -62,7 +62,7 @@ _worker_y_up = False
 
 def _init_worker(model: str | None, options: dict, y_up: bool = False) -> None:
     global _worker_recognizer, _worker_y_up
-    from handwriting.recognizer import Recognizer
+    from handwriting.recognition.recognizer import Recognizer
 
     _worker_recognizer = Recognizer(model, **options)
     _worker_y_up = y_up
