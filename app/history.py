@@ -38,12 +38,6 @@ class StrokeHistory:
         self.push(())
         return True
 
-    def reset(self, strokes: Strokes = ()) -> None:
-        """Start afresh with `strokes` and no history."""
-        self.strokes = tuple(strokes)
-        self._undo.clear()
-        self._redo.clear()
-
     @property
     def can_undo(self) -> bool:
         return bool(self._undo)

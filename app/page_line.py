@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handwriting.recognition.preprocess import Frames
-from handwriting.recognition.recognizer import CharSpan, LineSpan, Recognition, WordSpan
+from handwriting.recognition.recognizer import CharSpan, Recognition, WordSpan
 
 __all__ = ["current_line", "line_part"]
 

@@ -62,7 +62,6 @@ class ResultView(QWidget):
         self.scroller.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._rows = (0, 0.0)
-        self._linked = ""  # the shown text as rich text, lines apart
         self.current_line = 0
         self.text.linkHovered.connect(lambda href: self.wordHovered.emit(int(href[1:]) if href else -1))
         self.text.linkActivated.connect(lambda href: self._word_clicked(int(href[1:])))
@@ -177,7 +176,6 @@ class ResultView(QWidget):
         rows = linked.split("\n")
         if len(rows) > 1 and 0 <= self.current_line < len(rows):
             rows[self.current_line] = _CURRENT_LINE.format(rows[self.current_line] or "&nbsp;")
-        self._linked = linked
         self.text.setText("<br>".join(rows))
         shown = min(len(rows), MAX_ROWS)
         row = self._row if len(rows) == 1 else self._page_row

@@ -28,8 +28,6 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
-
 from bench.machine import describe
 from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.formats import read_inks, xournal

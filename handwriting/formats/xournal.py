@@ -33,7 +33,7 @@ import numpy as np
 from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import InkFormatError
 from handwriting.formats._common import local_name, parse_xml, read_limited, to_float
-from handwriting.ink import P, X, Y, Ink
+from handwriting.ink import P, Ink
 from handwriting.limits import inflate
 from handwriting.formats.page import DEFAULT_COLOR, DEFAULT_PEN_PT, PAGE, PENS, PT_PER_UNIT, TIMED, page_of, pen_of
 

@@ -60,9 +60,6 @@ class WorkerPool:
         self.model = {k: v for k, v in answers[0].items() if k != "pid"}
         return self.model
 
-    def worker_pids(self) -> list[int]:
-        return [p.pid for p in getattr(self._executor, "_processes", {}).values()]
-
     async def run(self, kind: str, body: bytes) -> tuple[int, bytes]:
         """(status, JSON bytes) of `body` handled by a worker; RequestError for 503/504."""
         if self.pending >= self.max_pending:
