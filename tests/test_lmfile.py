@@ -83,3 +83,24 @@ def test_damaged_files_are_one_clear_error(tmp_path, model, damage):
     (tmp_path / "bad.lm").write_bytes(_damaged(header, bytes(body)))
     with pytest.raises(HandwritingError, match="bad.lm: not a readable language model"):
         load_language_model(tmp_path / "bad.lm")
+
+
+def test_orders_past_the_integer_contexts_are_refused_naming_the_file(tmp_path, model):
+    with pytest.raises(HandwritingError, match="order 10: orders 1 to 9"):
+        build_language_model(TEXT, ALPHABET, order=10)
+    path = _json_file(tmp_path / "deep.lm", model)
+    data = json.loads(gzip.decompress(path.read_bytes()))
+    path.write_bytes(gzip.compress(json.dumps({**data, "order": 12}).encode()))
+    with pytest.raises(HandwritingError, match=r"deep\.lm: language model of order 12"):
+        load_language_model(path)
+    with pytest.raises(SystemExit):
+        main(["lm", "build", str(tmp_path / "t.txt"), "--order", "10", "--out", str(tmp_path / "x.lm")])
+
+
+def test_a_character_outside_the_alphabet_matches_no_context(model):
+    """The context after "catö" has no counts of its own: its estimate is that of the empty context
+    after an unknown character, never that of a context the counts hold."""
+    unknown = model.log_probs("the catö")
+    assert np.isfinite(unknown[1:]).all()
+    assert not (unknown == model.log_probs("the cat")).all()
+    assert (unknown == model.log_probs("zzzö")).all()  # nothing after an unknown character was counted

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from handwriting.alphabet import Alphabet
 from handwriting.errors import HandwritingError
-from handwriting.recognition.lm import SMOOTHING, build_language_model, load_language_model, save_language_model
+from handwriting.recognition.lm import MAX_ORDER, SMOOTHING, build_language_model, load_language_model, save_language_model
 from handwriting.recognition.modelfile import load_model_file
 from handwriting.options import int_range, nonnegative_int, output_file
 from handwriting.shards import read_shard
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--words", help="word frequency list: word<TAB>count per line (becomes the lexicon)")
     b.add_argument("--wordfreq", type=nonnegative_int, default=0, metavar="N",
                    help="add the N most frequent English words of the wordfreq package")
-    b.add_argument("--order", type=int_range(1, 32), default=7, help="n-gram order (default 7)")
+    b.add_argument("--order", type=int_range(1, MAX_ORDER), default=7, help=f"n-gram order, 1 to {MAX_ORDER} (default 7)")
     b.add_argument("--smoothing", choices=SMOOTHING, default="kneser-ney")
     b.add_argument("--model", help="take the alphabet from this model (default: the built-in alphabet)")
     b.add_argument("--out", required=True, type=output_file)

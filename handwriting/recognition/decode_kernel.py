@@ -24,7 +24,7 @@ from typing import Callable, Literal
 import numpy as np
 from numba import njit
 
-__all__ = ["search", "grown", "DONE", "GROW", "NEED", "PID", "PARENT", "END", "CONTEXT", "WORD", "RECORD",
+__all__ = ["search", "grown", "compiled", "DONE", "GROW", "NEED", "PID", "PARENT", "END", "CONTEXT", "WORD", "RECORD",
            "COUNT", "NODES", "RECORDS", "FRAME", "NEEDED"]
 
 DONE, GROW, NEED = range(3)
@@ -34,7 +34,7 @@ LN2, NEG_INF = range(2)  # consts: ln 2 and -inf in the network's float type
 _CACHED = [True]  # False once numba found no folder to cache in
 
 
-def _compiled(inline: Literal["never", "always"] = "never") -> Callable[[Callable], Callable]:
+def compiled(inline: Literal["never", "always"] = "never") -> Callable[[Callable], Callable]:
     """numba's njit, cached on disk where numba finds a folder to write to (see the module docstring)."""
     def compile_(function: Callable) -> Callable:
         if _CACHED[0]:
@@ -42,14 +42,14 @@ def _compiled(inline: Literal["never", "always"] = "never") -> Callable[[Callabl
                 return njit(cache=True, inline=inline)(function)
             except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
                 _CACHED[0] = False
-                warnings.warn(f"the beam search is compiled in every process ({exc}; set NUMBA_CACHE_DIR to a "
+                warnings.warn(f"the decoder is compiled in every process ({exc}; set NUMBA_CACHE_DIR to a "
                               "writable folder)", RuntimeWarning, stacklevel=2)
         return njit(inline=inline)(function)
 
     return compile_
 
 
-@_compiled(inline="always")
+@compiled(inline="always")
 def _logaddexp(x, y, ln2):
     """numpy's npy_logaddexp(f), in the type of x and y."""
     if x == y:
@@ -62,7 +62,7 @@ def _logaddexp(x, y, ln2):
     return tmp
 
 
-@_compiled(inline="always")
+@compiled(inline="always")
 def _node(table, meta, key):
     """The trie node of `key` (parent node x classes + class), numbered on first sight (open addressing)."""
     mask = len(table) - 1
@@ -76,7 +76,7 @@ def _node(table, meta, key):
     return table[slot, 1]
 
 
-@_compiled(inline="always")
+@compiled(inline="always")
 def _record(records, meta, parent, cls, t):
     """A new emission record: `cls` emitted at frame `t` after the record `parent`."""
     n = meta[RECORDS]
@@ -85,7 +85,7 @@ def _record(records, meta, parent, cls, t):
     return n
 
 
-@_compiled()
+@compiled()
 def search(lp, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table, records, need,
            meta, consts):
     """Beam search over the frames of `lp` from `meta[FRAME]` on (see the module docstring).
@@ -117,7 +117,7 @@ def search(lp, prune, rows, context_next, word_next, oov, weights, blank, label,
     return DONE
 
 
-@_compiled(inline="always")
+@compiled(inline="always")
 def _passes(lp, t, prune):
     """Whether some character (class > 0) passes the pruning threshold at frame t."""
     for c in range(1, lp.shape[1]):
@@ -126,7 +126,7 @@ def _passes(lp, t, prune):
     return False
 
 
-@_compiled()
+@compiled()
 def _blank_run(lp, t0, t1, blank, label, lm, ints, count, ln2):
     """Frames t0..t1 where only the blank passes pruning: every prefix continues as itself, and
     they end ranked as frame-by-frame steps would rank them (ties by the scores after earlier frames, then rank)."""
@@ -159,7 +159,7 @@ def _blank_run(lp, t0, t1, blank, label, lm, ints, count, ln2):
             ints[r, col] = end_ints[r, col]
 
 
-@_compiled(inline="always")
+@compiled(inline="always")
 def _before(keys, u, v):
     """Whether prefix u ranks before an earlier-ranked v after a blank run (keys: -score after each frame)."""
     for s in range(len(keys) - 1, -1, -1):
@@ -168,7 +168,7 @@ def _before(keys, u, v):
     return False
 
 
-@_compiled()
+@compiled()
 def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table, records, need,
           meta, consts):
     """One frame of prefix beam search (the characters above `prune` are candidates): the best `width` prefixes
@@ -274,7 +274,7 @@ def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, labe
     return True
 
 
-@_compiled()
+@compiled()
 def grown(table):
     """The trie's hash table with twice the slots, every key in its new slot."""
     out = np.empty((2 * len(table), 2), np.int64)

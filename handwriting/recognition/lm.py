@@ -24,7 +24,8 @@ from bisect import bisect_left
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, cast
+from types import ModuleType
+from typing import Iterable
 
 import numpy as np
 
@@ -39,10 +40,23 @@ __all__ = ["LanguageModel", "ContextStates", "WordStates", "build_language_model
 
 BOUNDARY = "\n"  # marks the start of a text in contexts
 PUNCTUATION = ".,;:!?\"'()-"  # stripped from both ends of a word before the lexicon is asked
+# contexts and word states as integers (see `handwriting.recognition.lm_kernel`)
+BITS = 7  # per character of a context
+BOUNDARY_CODE, UNKNOWN_CODE = (1 << BITS) - 1, (1 << BITS) - 2
+MAX_ORDER = 9  # contexts of up to 8 characters fit an int64
+LEAD, CORE, TRAIL, OTHER = range(4)  # a word state's phase: punctuation only yet, a core, punctuation after it, other
+SPACE, PUNCT, ALPHA, NONALPHA = range(4)  # what a character does to the word being written
 MAX_STATES = 1 << 14  # numbered states kept before the tables start afresh (at most ~35 MiB with 89 classes)
 
 
 SMOOTHING = ("kneser-ney", "witten-bell")
+
+
+def _kernel() -> ModuleType:
+    """`handwriting.recognition.lm_kernel`, imported on first use (numba takes a third of a second to import)."""
+    from handwriting.recognition import lm_kernel
+
+    return lm_kernel
 
 
 class LanguageModel:
@@ -50,20 +64,28 @@ class LanguageModel:
 
     Kneser-Ney:  P(c | h) = (C(h, c) - d(h, c) + D(h) P(c | h')) / C(h), d = min(C, discount), D(h) = sum of d;
     Witten-Bell: P(c | h) = (C(h, c) + T(h) P(c | h')) / (C(h) + T(h)).
+
+    Contexts are matched as integers (see `handwriting.recognition.lm_kernel`): a character
+    outside the alphabet matches no context of the counts.
     """
 
     def __init__(self, alphabet: Alphabet, order: int, counts: dict[str, dict[str, float]] | CountTable,
                  lexicon: set[str] | list[str], smoothing: str = "witten-bell", discount: float = 0.0):
         if smoothing not in SMOOTHING:
             raise HandwritingError(f"unknown smoothing {smoothing!r}; known: {', '.join(SMOOTHING)}")
-        self.alphabet, self.order = alphabet, order
+        if not 1 <= order <= MAX_ORDER:
+            raise HandwritingError(f"language model of order {order}: orders 1 to {MAX_ORDER} are supported")
+        if alphabet.num_classes > UNKNOWN_CODE:
+            raise HandwritingError(f"alphabet of {alphabet.num_classes - 1} characters: a language model takes at most "
+                                   f"{UNKNOWN_CODE - 1}")
+        self.alphabet, self.order, self.width = alphabet, order, order - 1
         self.table = counts if isinstance(counts, CountTable) else CountTable.from_dict(counts)
         self._sorted_lexicon = sorted(lexicon)
         self.lexicon = set(self._sorted_lexicon)
         self.smoothing, self.discount = smoothing, discount
         self._log_probs = lru_cache(maxsize=200_000)(self._compute)
-        self._probs = lru_cache(maxsize=MAX_STATES)(self._probs)  # type: ignore[method-assign]
-        self._uniform = np.full(alphabet.num_classes - 1, 1.0 / (alphabet.num_classes - 1))
+        self._codes = np.arange(alphabet.num_classes, dtype=np.int64)  # each class's digit in a context key: itself
+        self._counts = _counts_by_key(self.table, alphabet.chars)
         self._states: tuple[ContextStates, WordStates] | None = None
 
     @property
@@ -73,31 +95,21 @@ class LanguageModel:
 
     def log_probs(self, text: str) -> np.ndarray:
         """Log-probabilities of every class following `text` (the start of a line if empty)."""
-        context = (BOUNDARY + text)[-(self.order - 1):] if self.order > 1 else ""
-        return self._log_probs(context)
+        return self._log_probs(self.context_key(text))
 
-    def _compute(self, context: str) -> np.ndarray:
+    def context_key(self, text: str) -> int:
+        """The context after `text` as an integer (the last n-1 characters, the line start before the first)."""
+        key = 0
+        for char in (BOUNDARY + text)[-self.width:] if self.width > 0 else "":
+            key = (key << BITS) | _code(char, self.alphabet.chars)
+        return key
+
+    def _compute(self, key: int) -> np.ndarray:
+        probs = np.empty(self.alphabet.num_classes - 1)
+        _kernel().context_probs(key, *self._counts, self.smoothing == "kneser-ney", self.discount, probs)
         out = np.zeros(self.alphabet.num_classes)
-        out[1:] = np.log(self._probs(context))
+        out[1:] = np.log(probs)
         return out
-
-    def _probs(self, context: str) -> np.ndarray:
-        """P(c | context) for every character: the estimate of `context` over that of its suffix."""
-        below = self._probs(context[1:]) if context else self._uniform
-        row = self.table.row(context)
-        if row is None or not row[0]:
-            return below
-        chars, counts = row
-        seen = np.zeros_like(below)
-        for char, count in zip(chars, counts):
-            index = self.alphabet.chars.find(char)
-            if index >= 0:
-                seen[index] = count
-        total = sum(counts)
-        if self.smoothing == "kneser-ney":
-            taken = np.minimum(seen, self.discount)
-            return (seen - taken + taken.sum() * below) / total
-        return (seen + len(chars) * below) / (total + len(chars))
 
     def is_word(self, word: str) -> bool:
         return word.lower().strip(".,;:!?\"'()") in self.lexicon
@@ -118,40 +130,81 @@ class LanguageModel:
         return gzip.compress(pack(parts), mtime=0)
 
 
-class _Table:
-    """States numbered in order of first use, each with a row of next states per class (-1: not yet known)."""
+def _code(char: str, chars: str) -> int:
+    """A character's digit in a context key (see `handwriting.recognition.lm_kernel`)."""
+    if char == BOUNDARY:
+        return BOUNDARY_CODE
+    index = chars.find(char)
+    return index + 1 if index >= 0 else UNKNOWN_CODE
 
-    def __init__(self, num_classes: int, chars: str):
-        self.chars, self._lock = chars, threading.Lock()
-        self._ids: dict[object, int] = {}
-        self._keys: list[object] = []
+
+def _counts_by_key(table: CountTable, chars: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The counts as the kernel reads them: sorted context keys, each row's first and end entry,
+    each entry's character position (-1 outside the alphabet) and count. Contexts holding a
+    character outside the alphabet are left out: no decoded text reaches them."""
+    points = np.ascontiguousarray(table.contexts).reshape(-1, 1).view(np.uint32) if len(table) else np.zeros((0, 1), np.uint32)
+    digits = _positions(points, chars) + 1
+    digits[points == ord(BOUNDARY)] = BOUNDARY_CODE
+    keys = np.zeros(len(table), np.int64)
+    for column in range(points.shape[1]):  # contexts are padded with NUL at the end
+        present = points[:, column] > 0
+        keys[present] = (keys[present] << BITS) | digits[present, column]
+    usable = ((digits > 0) | (points == 0)).all(axis=1)
+    order = np.flatnonzero(usable)[np.argsort(keys[usable], kind="stable")]
+    return (keys[order], table.starts[:-1][order], table.starts[1:][order],
+            _positions(table.chars, chars), np.ascontiguousarray(table.values, np.float64))
+
+
+class _Table:
+    """States numbered in order of first use (`keys`: each state's integer key, `slots`: key -> state),
+    each with a row of next states per class (-1: not yet known)."""
+
+    def __init__(self, num_classes: int):
+        self._lock = threading.Lock()
+        self.count = 0
+        self.keys = np.zeros(16, np.int64)
+        self.slots = np.full((64, 2), -1, np.int64)
         self._next = np.full((16, num_classes), -1, np.int32)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self.count
 
     @property
     def transitions(self) -> np.ndarray:
         """(states, classes) int32: the state after each state and class, -1 where not yet known (see `advance`)."""
         return self._next
 
-    def _intern(self, key: object) -> int:
-        """The state of `key`, new ones numbered and given their rows (`_added`)."""
-        state = self._ids.get(key)
-        if state is None:
-            state = len(self._keys)
-            if state == len(self._next):
-                self._next = np.concatenate([self._next, np.full_like(self._next, -1)])
-            self._added(key, state)
-            self._keys.append(key)
-            self._ids[key] = state
-        return state
+    def _room(self, more: int) -> None:
+        """Arrays large enough for `more` new states (the hash table at most half full)."""
+        if 2 * (self.count + more) <= min(len(self.slots), 2 * len(self.keys)):
+            return
+        while self.count + more > len(self.keys):
+            self.keys = np.concatenate([self.keys, np.zeros_like(self.keys)])
+            self._next = np.concatenate([self._next, np.full_like(self._next, -1)])
+            self._grown(len(self.keys))
+        if 2 * (self.count + more) > len(self.slots):
+            size = len(self.slots)
+            while 2 * (self.count + more) > size:
+                size *= 2
+            self.slots = np.full((size, 2), -1, np.int64)
+            for state in range(self.count):
+                _kernel().interned(self.slots, self.keys, int(self.keys[state]), state)
 
-    def _added(self, key: object, state: int) -> None:
-        """Per-state data of a new state (subclasses)."""
+    def _grown(self, capacity: int) -> None:
+        """Per-state arrays of subclasses enlarged to `capacity`."""
 
-    def _after(self, key: object, char: str) -> object:
-        raise NotImplementedError
+    def _state(self, key: int) -> int:
+        """The state of `key`, numbered if new."""
+        with self._lock:
+            self._room(1)
+            state, new = _kernel().interned(self.slots, self.keys, key, self.count)
+            if new:
+                self._added(self.count)
+                self.count += 1
+            return int(state)
+
+    def _added(self, state: int) -> None:
+        """Per-state data of a state numbered by `_state` (subclasses)."""
 
     def advance(self, states: np.ndarray, classes: np.ndarray) -> np.ndarray:
         """The state after each (state, class) pair."""
@@ -159,36 +212,47 @@ class _Table:
         missing = (out < 0).nonzero()[0]
         if len(missing):
             with self._lock:
-                for i in missing.tolist():
-                    s, c = int(states[i]), int(classes[i])
-                    out[i] = self._next[s, c] = self._intern(self._after(self._keys[s], self.chars[c - 1]))
+                pairs = np.column_stack([states[missing], classes[missing]]).astype(np.int64)
+                self._room(len(pairs))
+                first = self.count
+                self.count = self._number(pairs)
+                self._numbered(first, self.count)
+                out[missing] = self._next[pairs[:, 0], pairs[:, 1]]
         return out
+
+    def _number(self, pairs: np.ndarray) -> int:
+        raise NotImplementedError
+
+    def _numbered(self, first: int, end: int) -> None:
+        """Finishing touches to the states numbered by `advance` (subclasses)."""
 
 
 class ContextStates(_Table):
     """The model's contexts (the last n-1 characters) as states; `rows[s]` is `log_probs` after state s."""
 
     def __init__(self, model: LanguageModel):
-        super().__init__(model.alphabet.num_classes, model.alphabet.chars)
-        self._model, self._width = model, model.order - 1
+        super().__init__(model.alphabet.num_classes)
+        self._model = model
         self.rows = np.empty((16, model.alphabet.num_classes))
 
     def start(self, text: str) -> int:
         """The state after `text` (the start of a line if empty)."""
-        with self._lock:
-            return self._intern((BOUNDARY + text)[-self._width:] if self._width > 0 else "")
+        return self._state(self._model.context_key(text))
 
-    def _after(self, key: object, char: str) -> object:
-        return (str(key) + char)[-self._width:] if self._width > 0 else ""
+    def _grown(self, capacity: int) -> None:
+        self.rows = np.concatenate([self.rows, np.empty((capacity - len(self.rows), self.rows.shape[1]))])
 
-    def _added(self, key: object, state: int) -> None:
-        if state == len(self.rows):
-            self.rows = np.concatenate([self.rows, np.empty_like(self.rows)])
-        self.rows[state] = self._model._compute(str(key))
+    def _added(self, state: int) -> None:
+        self.rows[state] = self._model._log_probs(int(self.keys[state]))
 
+    def _number(self, pairs: np.ndarray) -> int:
+        model = self._model
+        return _kernel().number_contexts(pairs, model._codes, model.width, self.slots, self.keys, self.count, self._next,
+                                      *model._counts, model.smoothing == "kneser-ney", model.discount, self.rows[:, 1:])
 
-# word states: (phase, lower-case core so far or None once no lexicon word starts with it)
-_LEAD, _CORE, _TRAIL, _OTHER = range(4)
+    def _numbered(self, first: int, end: int) -> None:
+        self.rows[first:end, 0] = 0.0
+        self.rows[first:end, 1:] = np.log(self.rows[first:end, 1:])
 
 
 class WordStates(_Table):
@@ -196,44 +260,54 @@ class WordStates(_Table):
     the word stripped of `PUNCTUATION` at both ends; the word is out of the lexicon (`oov[s]`)
     when its core is alphabetic and, in lower case, not a lexicon word.
 
-    States: only punctuation yet; an alphabetic core so far (a node of the lexicon's prefix
-    trie, or a dead end), with or without trailing punctuation; anything else (never out of
-    the lexicon). A space starts the next word.
+    States: only punctuation yet; an alphabetic core so far (the range of lexicon words that
+    start with it, or a dead end), with or without trailing punctuation; anything else (never
+    out of the lexicon). A space starts the next word.
     """
 
     def __init__(self, model: LanguageModel):
-        super().__init__(model.alphabet.num_classes, model.alphabet.chars)
+        super().__init__(model.alphabet.num_classes)
         self._model = model
         self.oov = np.zeros(16, bool)
+        words = model._sorted_lexicon
+        self._letters = np.frombuffer("".join(words).encode("utf-32-le"), np.uint32).astype(np.int64)
+        self._offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
+        described = [_described(char) for char in " " + model.alphabet.chars]  # class 0 (blank) never advances
+        self._kinds = np.array([kind for kind, _ in described], np.int64)
+        self._lowers = np.array([lower for _, lower in described], np.int64)
 
     def start(self, text: str) -> int:
         """The state after `text`."""
-        key: object = (_LEAD, "")
+        key = _kernel().root_word(len(self._offsets) - 1)
         for char in text.rsplit(" ", 1)[-1]:
-            key = self._after(key, char)
-        with self._lock:
-            return self._intern(key)
+            key = _kernel().word_after(key, *_described(char), self._letters, self._offsets)
+        return self._state(key)
 
-    def _after(self, key: object, char: str) -> object:
-        phase, core = cast("tuple[int, str | None]", key)
-        if char == " ":
-            return (_LEAD, "")
-        if phase == _OTHER:
-            return key
-        if char in PUNCTUATION:
-            return key if phase == _LEAD else (_TRAIL, core)
-        if not char.isalpha() or phase == _TRAIL:
-            return (_OTHER, None)
-        if core is None:
-            return (_CORE, None)
-        longer = core + char.lower()
-        return (_CORE, longer if self._model.is_prefix(longer) else None)
+    def _grown(self, capacity: int) -> None:
+        self.oov = np.concatenate([self.oov, np.zeros(capacity - len(self.oov), bool)])
 
-    def _added(self, key: object, state: int) -> None:
-        if state == len(self.oov):
-            self.oov = np.concatenate([self.oov, np.zeros_like(self.oov)])
-        phase, core = cast("tuple[int, str | None]", key)
-        self.oov[state] = bool(self._model.lexicon) and phase in (_CORE, _TRAIL) and core not in self._model.lexicon
+    def _added(self, state: int) -> None:
+        self.oov[state] = bool(self._model.lexicon) and _kernel().out_of_lexicon(int(self.keys[state]), self._offsets)
+
+    def _number(self, pairs: np.ndarray) -> int:
+        return _kernel().number_words(pairs, self._kinds, self._lowers, self._letters, self._offsets,
+                                   bool(self._model.lexicon), self.slots, self.keys, self.count, self._next, self.oov)
+
+
+def _described(char: str) -> tuple[int, int]:
+    """What a character does to a word (`lm_kernel.SPACE`, ...) and its lower case's code point (-1 if not one)."""
+    kind = (SPACE if char == " " else PUNCT if char in PUNCTUATION
+            else ALPHA if char.isalpha() else NONALPHA)
+    lower = char.lower()
+    return kind, ord(lower) if len(lower) == 1 else -1
+
+
+def _positions(codepoints: np.ndarray, chars: str) -> np.ndarray:
+    """The position in `chars` of each code point, -1 for one outside it."""
+    codes = np.array([ord(c) for c in chars], np.uint32)
+    order = np.argsort(codes, kind="stable")
+    at = np.minimum(codes[order].searchsorted(codepoints), len(codes) - 1)
+    return np.where(codes[order][at] == codepoints, order[at], -1)
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
@@ -245,6 +319,8 @@ def load_language_model(path: str | Path) -> LanguageModel:
                              parts.discount)
     except InkFormatError as exc:
         raise HandwritingError(f"{path}: not a readable language model ({exc.reason})") from None
+    except HandwritingError as exc:
+        raise HandwritingError(f"{path}: {exc}") from None
     except (EOFError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise HandwritingError(f"{path}: not a readable language model ({str(exc)[:160] or type(exc).__name__})") from None
 

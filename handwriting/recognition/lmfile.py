@@ -54,13 +54,10 @@ class CountTable:
     def __len__(self) -> int:
         return len(self.contexts)
 
-    def row(self, context: str) -> tuple[str, list[float]] | None:
-        """The characters and counts seen after `context` (in counting order), None if it has none."""
+    def index(self, context: str) -> int:
+        """The row of `context`, -1 if it has none."""
         i = int(self.contexts.searchsorted(context))
-        if i == len(self.contexts) or self.contexts[i] != context:
-            return None
-        a, b = int(self.starts[i]), int(self.starts[i + 1])
-        return "".join(map(chr, self.chars[a:b].tolist())), self.values[a:b].tolist()
+        return i if i < len(self.contexts) and self.contexts[i] == context else -1
 
     def to_dict(self) -> dict[str, dict[str, float]]:
         """{context: {character: count}}, built once."""
