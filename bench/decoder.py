@@ -80,7 +80,7 @@ QUICK = Settings(lines=30, inks_per_size=2, rounds=3, cold_lines=15, huge_stroke
 def former_decoder(tree: str | None) -> Callable[..., list[Hypothesis]]:
     """`beam_search` of `tree`/handwriting/recognition/decode.py (its own module, the rest of the package this one's),
     or of tests/reference_decoder.py without a tree."""
-    path = Path(tree) / "handwriting" / "decode.py" if tree else TESTS / "reference_decoder.py"
+    path = Path(tree) / "handwriting" / "recognition" / "decode.py" if tree else TESTS / "reference_decoder.py"
     if not path.is_file():
         raise SystemExit(f"{path}: no such file")
     sys.path.insert(0, str(TESTS))

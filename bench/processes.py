@@ -90,17 +90,16 @@ class _Sampler(threading.Thread):
 
 
 def run_process(command: list[str], env: dict[str, str] | None = None, sample_s: float = 0.1,
-                timeout_s: float = 900.0) -> ProcessRun:
-    """Run `command` in the repository root under the launcher, to the end, and measure it.
-
-    `env` defaults to the user's environment (`bench.threads.unpinned`)."""
+                timeout_s: float = 900.0, cwd: Path = ROOT) -> ProcessRun:
+    """Run `command` in `cwd` (the repository root, or another checkout's) under the launcher, to the
+    end, and measure it. `env` defaults to the user's environment (`bench.threads.unpinned`)."""
     env = unpinned() if env is None else env
     sampling = Path("/proc/self/statm").exists()
     with tempfile.TemporaryDirectory() as tmp:
         result, out_path, err_path = (Path(tmp) / name for name in ("result.json", "stdout", "stderr"))
         with out_path.open("w") as out, err_path.open("w") as err:
             launcher = subprocess.Popen([sys.executable, "-m", "bench.processes", str(result), *command],
-                                        stdout=out, stderr=err, env=env, cwd=ROOT)
+                                        stdout=out, stderr=err, env=env, cwd=cwd)
             sampler = _Sampler(launcher.pid, sample_s)
             if sampling:
                 sampler.start()

@@ -2,18 +2,25 @@
 
 Each run is a fresh `python -m handwriting.cli recognize FILES... --jobs N` (wall time
 from spawn to exit, as a user would see it), interleaved round by round with the other
-settings. A run on a single file gives the fixed cost (interpreter, imports, model
+settings; with `--before TREE` (a checkout of an earlier commit) every setting runs in
+that checkout too, side by side:
+
+    python -m bench.throughput --data /work/data/iamondb --before /tmp/before --out bench/throughput.json
+ A run on a single file gives the fixed cost (interpreter, imports, model
 load, worker start); lines/s without it is the steady rate. Memory (largest process
 and sampled sum over the process tree) comes from the same runs (`bench.processes`).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from pathlib import Path
 
+from bench import machine
 from bench.data import line_files
-from bench.processes import ProcessRun, run_process
+from bench.processes import ROOT, ProcessRun, run_process
 from bench.timing import rotations, summarize
 
 __all__ = ["recognize_command", "batch_throughput", "DECODER_OPTIONS"]
@@ -34,22 +41,28 @@ def _checked(run: ProcessRun, expected_lines: int) -> ProcessRun:
     return run
 
 
-def batch_throughput(model: str, lm: str, data: str, lines: int, jobs: list[int], rounds: dict[str, int]) -> dict:
-    """Per decoder (with its number of rounds) and jobs: lines/s over `lines` files and over one file
-    (start-up), with CPU time and memory."""
+def batch_throughput(model: str, lm: str, data: str, lines: int, jobs: list[int], rounds: dict[str, int],
+                     trees: dict[str, Path] | None = None) -> dict:
+    """Per decoder (with its number of rounds), jobs and checkout (`trees`, default this one): lines/s over
+    `lines` files and over one file (start-up), with CPU time and memory."""
+    trees = trees or {"": ROOT}
     files = line_files(data, lines)
-    settings = {f"{decoder}/jobs_{n}/{count}": (decoder, n, count)
-                for decoder in rounds for n in jobs for count in (len(files), 1)}
+    settings = {f"{tree}{decoder}/jobs_{n}/{count}": (tree, decoder, n, count)
+                for tree in trees for decoder in rounds for n in jobs for count in (len(files), 1)}
     runs: dict[str, list[ProcessRun]] = {key: [] for key in settings}
-    due = {key: rounds[decoder] for key, (decoder, _, _) in settings.items()}
+    for tree in trees:  # each checkout compiles its decoder once, outside the timed runs
+        _checked(run_process(recognize_command(files[:1], model, lm, 1, "beam_lm"), cwd=trees[tree]), 1)
+    due = {key: rounds[decoder] for key, (_, decoder, _, _) in settings.items()}
     for _, key in rotations(list(settings), due):
-        decoder, n, count = settings[key]
-        runs[key].append(_checked(run_process(recognize_command(files[:count], model, lm, n, decoder)), count))
+        tree, decoder, n, count = settings[key]
+        runs[key].append(_checked(run_process(recognize_command(files[:count], model, lm, n, decoder), cwd=trees[tree]),
+                                  count))
     out: dict = {"lines": len(files), "rounds": rounds, "settings": {}}
-    for decoder in rounds:
-        for n in jobs:
-            full, single = runs[f"{decoder}/jobs_{n}/{len(files)}"], runs[f"{decoder}/jobs_{n}/1"]
-            out["settings"][f"{decoder}/jobs_{n}"] = _summary(full, single, len(files))
+    for tree in trees:
+        for decoder in rounds:
+            for n in jobs:
+                full, single = runs[f"{tree}{decoder}/jobs_{n}/{len(files)}"], runs[f"{tree}{decoder}/jobs_{n}/1"]
+                out["settings"][f"{tree}{decoder}/jobs_{n}"] = _summary(full, single, len(files))
     return out
 
 
@@ -64,3 +77,28 @@ def _summary(full: list[ProcessRun], single: list[ProcessRun], lines: int) -> di
         "max_rss_mib": max(r.max_rss_mib for r in full),
         "tree_rss_mib": max((r.tree_rss_mib or 0.0) for r in full) or None,
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=str(ROOT / "models" / "handwriting-en.onnx"))
+    parser.add_argument("--lm", default=str(ROOT / "models" / "handwriting-en.lm"))
+    parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
+    parser.add_argument("--lines", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--before", help="a checkout of an earlier commit to run side by side")
+    parser.add_argument("--out", default="bench/throughput.json")
+    args = parser.parse_args()
+    trees = {"new/": ROOT, **({"old/": Path(args.before)} if args.before else {})}
+    result = {"machine": machine.describe(), "load": {"start": machine.load()}, "before": args.before,
+              **batch_throughput(args.model, args.lm, args.data, args.lines, [1, 2],
+                                 {"greedy": args.rounds, "beam_lm": args.rounds}, trees)}
+    result["load"]["end"] = machine.load()
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    for name, entry in result["settings"].items():
+        print(f"{name}: {entry['lines_per_s']['median']} lines/s, start-up {entry['startup_s']['median']} s, "
+              f"CPU {entry['cpu_s']['median']} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -33,9 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from handwriting.ink import Ink
 
@@ -202,19 +199,33 @@ def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Connected-component label of each of `n` nodes joined by the edges (a, b)."""
-    order = np.argsort(a, kind="stable")
-    indptr = np.searchsorted(a[order], np.arange(n + 1)).astype(np.int32)  # the graph built as CSR directly: fastest
-    graph = csr_matrix((np.ones(len(a)), b[order].astype(np.int32), indptr), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    """Connected-component label of each of `n` nodes joined by the edges (a, b), numbered in the
+    order of each component's first node."""
+    root = np.arange(n)
+    while True:  # every node points at the smallest node it is known to be joined with
+        low = np.minimum(root[a], root[b])
+        before = root.copy()
+        np.minimum.at(root, a, low)
+        np.minimum.at(root, b, low)
+        root = root[root]
+        if np.array_equal(root, before):
+            return np.unique(root, return_inverse=True)[1]
 
 
 def _level_pairs(mid: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i < j) whose middles are less than `reach` apart vertically."""
-    if len(mid) < 2:
-        return np.zeros(0, int), np.zeros(0, int)
-    pairs = cKDTree(mid[:, None]).query_pairs(reach, output_type="ndarray")
-    return pairs[:, 0], pairs[:, 1]
+    """All pairs (i < j), in order, whose middles are at most `reach` apart vertically."""
+    n = len(mid)
+    order = np.argsort(mid, kind="stable")
+    level = mid[order]
+    ends = np.searchsorted(level, level + reach, side="right")  # each one's neighbours above it in `level`
+    counts = ends - np.arange(n) - 1
+    first = np.repeat(np.arange(n), counts)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(counts) - counts, counts)
+    first, second = first[level[second] - level[first] <= reach], second[level[second] - level[first] <= reach]
+    a, b = order[first], order[second]
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    ranked = np.lexsort((b, a))
+    return a[ranked], b[ranked]
 
 
 def _gap(box: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
