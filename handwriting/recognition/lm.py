@@ -145,10 +145,9 @@ def _counts_by_key(table: CountTable, chars: str) -> tuple[np.ndarray, np.ndarra
     points = np.ascontiguousarray(table.contexts).reshape(-1, 1).view(np.uint32) if len(table) else np.zeros((0, 1), np.uint32)
     digits = _positions(points, chars) + 1
     digits[points == ord(BOUNDARY)] = BOUNDARY_CODE
-    keys = np.zeros(len(table), np.int64)
-    for column in range(points.shape[1]):  # contexts are padded with NUL at the end
-        present = points[:, column] > 0
-        keys[present] = (keys[present] << BITS) | digits[present, column]
+    lengths = np.count_nonzero(points, axis=1)  # contexts are padded with NUL at the end
+    shifts = BITS * np.arange(points.shape[1] - 1, -1, -1, dtype=np.int64)
+    keys = np.bitwise_or.reduce(np.where(points > 0, digits, 0) << shifts, axis=1) >> (BITS * (points.shape[1] - lengths))
     usable = ((digits > 0) | (points == 0)).all(axis=1)
     order = np.flatnonzero(usable)[np.argsort(keys[usable], kind="stable")]
     return (keys[order], table.starts[:-1][order], table.starts[1:][order],
@@ -303,11 +302,11 @@ def _described(char: str) -> tuple[int, int]:
 
 
 def _positions(codepoints: np.ndarray, chars: str) -> np.ndarray:
-    """The position in `chars` of each code point, -1 for one outside it."""
-    codes = np.array([ord(c) for c in chars], np.uint32)
-    order = np.argsort(codes, kind="stable")
-    at = np.minimum(codes[order].searchsorted(codepoints), len(codes) - 1)
-    return np.where(codes[order][at] == codepoints, order[at], -1)
+    """The position in `chars` of each code point, -1 for one outside it (a table over code points)."""
+    codes = [ord(c) for c in chars]
+    table = np.full(max(codes, default=0) + 2, -1, np.int64)  # the last slot stands for every larger code point
+    table[codes[::-1]] = np.arange(len(codes))[::-1]  # the first position wins
+    return table[np.minimum(codepoints, len(table) - 1)]
 
 
 def load_language_model(path: str | Path) -> LanguageModel:
