@@ -20,6 +20,7 @@ import math
 from typing import Iterable
 
 import numpy as np
+import numpy.ma  # noqa: F401  numpy imports it on the first np.unique (inside np.percentile too): not mid-stroke
 from PyQt6.QtCore import QElapsedTimer, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import (QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QResizeEvent,
                          QTabletEvent, QWheelEvent)

@@ -10,6 +10,7 @@ or written) show a non-blocking dialog with the reason, and the ink on the pad s
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
@@ -239,6 +240,8 @@ class MainWindow(QMainWindow):
         self.panel.set_hint()
         self._fill_model_list(self._model_path)
         self.live.send(fresh=True)
+        gc.collect()
+        gc.freeze()  # the app as built is kept for good: a full collection while writing scans only what is new
 
     def _model_failed(self, reason: str) -> None:
         self.model_label.setText(f"model: {self._model_path.name}" if self._model_path else "no model")
