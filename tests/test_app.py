@@ -9,11 +9,13 @@ shows exactly that.
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,13 +63,14 @@ def line() -> Ink:
 
 
 @pytest.fixture
-def window(qtbot, model_path, tmp_path) -> MainWindow:
+def window(qtbot, model_path, tmp_path) -> Iterator[MainWindow]:
     win = MainWindow(model_path, samples=tmp_path / "samples")
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.service.modelLoaded, timeout=RESULT_TIMEOUT_MS):
         win.show()
     qtbot.waitExposed(win)
-    return win
+    yield win
+    gc.unfreeze()  # the window froze the test process's objects (see the test below)
 
 
 def canvas_points(window: MainWindow, ink: Ink, limit: int | None = None) -> list[list[QPoint]]:
@@ -294,10 +297,7 @@ def process_running(pid: int) -> bool:
 def test_the_app_as_loaded_is_frozen_out_of_full_collections(qtbot, window):
     """A full garbage collection while writing scans only new objects (all of them took ~50 ms
     of the GUI thread mid-stroke): the window freezes what it holds once its model is loaded."""
-    import gc
-
     assert gc.get_freeze_count() > 1000
-    gc.unfreeze()
 
 
 def test_a_killed_recognition_process_is_reported_and_restarted(qtbot, window, line):
