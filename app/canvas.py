@@ -5,7 +5,8 @@ opened file keeps its own units), so zooming, panning and fitting never change t
 Every point gets a time in ms from a monotonic clock, and the tablet's pressure where
 there is one (NaN for the mouse). The pad is a page of any size, ruled every LINE_PITCH
 units: lines are written one below the other, the view follows the pen to the right and
-down after each stroke, the wheel scrolls down and up, Shift+wheel left and right,
+down after each stroke, `new_line` goes back to the left margin one ruled line down, the
+wheel scrolls down and up, Shift+wheel left and right,
 Ctrl+wheel zooms and `fit` shows the whole ink; `viewChanged` tells scroll bars
 (`app.page_view`) that the view or the page's extent moved. The pen API (`pen_down`, `pen_move`, `pen_up`) is the one
 path for every input, replays included, so a replay is exactly a writing.
@@ -253,6 +254,16 @@ class Canvas(QWidget):
         self._default_view, self._fitted = False, None
         self._invalidate()
         self.viewChanged.emit()
+
+    def new_line(self) -> None:
+        """Back to the left margin, the ruled line under the newest stroke's line shown where the
+        first line starts (a typewriter's return)."""
+        strokes = self._history.strokes
+        if not strokes:
+            self.fit()
+            return
+        line = round((float(np.median(strokes[-1][:, 1])) + X_HEIGHT / 2) / LINE_PITCH)  # nearest x-height band
+        self.set_origin(-MARGIN / self._scale, (line + 1) * LINE_PITCH - FIRST_BASELINE / self._scale)
 
     def pan(self, dx: float, dy: float = 0.0) -> None:
         """Move the ink by (dx, dy) widget pixels (the view the other way)."""

@@ -145,6 +145,8 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action(edit, "&Undo", self.canvas.undo, ["Ctrl+Z"])
         self.redo_action = self._action(edit, "&Redo", self.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"])
         self._action(edit, "&Clear", self.canvas.clear, ["Esc"])
+        edit.addSeparator()
+        self.new_line_action = self._action(edit, "&New line", self.canvas.new_line, ["Return", "Enter"])
         self._action(view, "&Fit ink", self.canvas.fit, ["Ctrl+0"])
         self._action(view, "Zoom &in", lambda: self.canvas.zoom(1.25), ["Ctrl+="])
         self._action(view, "Zoom &out", lambda: self.canvas.zoom(0.8), ["Ctrl+-"])
@@ -435,6 +437,7 @@ class MainWindow(QMainWindow):
         self.collect_bar.setVisible(on)
         self.collect_action.setChecked(on)
         self.save_sample_action.setEnabled(on)
+        self.new_line_action.setEnabled(not on)  # Return saves the sample instead
 
     def show_error(self, title: str, reason: str) -> None:
         """A dialog that does not block: the pad keeps working behind it."""

@@ -134,6 +134,22 @@ def test_the_wheel_and_the_scroll_bars_scroll_the_page(qtbot):
         QPointF(bounds[2], bounds[3])), "fit shows the whole page"
 
 
+def test_return_goes_back_to_the_left_margin_one_ruled_line_down(qtbot, window):
+    from app.canvas import FIRST_BASELINE, MARGIN
+
+    canvas = window.canvas
+    small = synthesize("a line written on and on past the right edge of the pad", font="futural")
+    line = Ink(tuple(s * [3, 3, 1, 1] for s in small.strokes))  # letters about as tall as the ruled lines' x-height
+    x0, _, _, y1 = line.bounds()
+    write(canvas, [line], offset=(-x0, -y1))  # on the first ruled line (baseline at y = 0)
+    assert canvas.origin[0] > 0, "the view followed the pen to the right"
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert canvas.origin == pytest.approx((-MARGIN / canvas.scale, LINE_PITCH - FIRST_BASELINE / canvas.scale))
+    assert canvas.to_widget(0.0, LINE_PITCH).y() == pytest.approx(FIRST_BASELINE), "the next line where the first began"
+    window.set_collect_mode(True)
+    assert not window.new_line_action.isEnabled(), "in collect mode Return saves the sample"
+
+
 def test_guides_are_ruled_on_every_line_and_strokes_do_not_repaint_the_pad(qtbot):
     canvas = Canvas()
     qtbot.addWidget(canvas)
