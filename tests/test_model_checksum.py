@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handwriting.checksum import KEY, seal, stored_and_actual
+from handwriting.checksum import KEY, stored_and_actual
 from handwriting.errors import ModelError
 from handwriting.recognition.modelfile import default_model_path, load_model_file
 

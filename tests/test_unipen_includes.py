@@ -3,8 +3,6 @@
 import time
 from pathlib import Path
 
-import pytest
-
 from handwriting.cli import main
 from handwriting.errors import InkFormatError
 from handwriting.formats import read_items
