@@ -128,12 +128,8 @@ class _Search:
         return [self.hypothesis(int(ints[j, record]), scores[j]) for j in ranked]
 
     def hypothesis(self, record: int, score: float) -> Hypothesis:
-        ids, frames = [], []
-        while record > 0:
-            record, cls, frame = self.records[record].tolist()
-            ids.append(cls)
-            frames.append(frame)
-        return Hypothesis(tuple(ids[::-1]), tuple(frames[::-1]), score)
+        classes, frames = self.kernel.path(self.records, record)
+        return Hypothesis(tuple(classes.tolist()), tuple(frames.tolist()), score)
 
 
 def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_BEAM, lm: LanguageModel | None = None,

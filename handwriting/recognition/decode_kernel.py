@@ -24,7 +24,7 @@ from typing import Callable, Literal
 import numpy as np
 from numba import njit
 
-__all__ = ["search", "grown", "compiled", "DONE", "GROW", "NEED", "PID", "PARENT", "END", "CONTEXT", "WORD", "RECORD",
+__all__ = ["search", "grown", "path", "compiled", "DONE", "GROW", "NEED", "PID", "PARENT", "END", "CONTEXT", "WORD", "RECORD",
            "COUNT", "NODES", "RECORDS", "FRAME", "NEEDED"]
 
 DONE, GROW, NEED = range(3)
@@ -272,6 +272,21 @@ def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, labe
             ints[r, col] = out[r, col]
     meta[COUNT] = n
     return True
+
+
+@compiled()
+def path(records, record):
+    """The classes and frames of the emissions leading to `record`, first to last."""
+    n, r = 0, record
+    while r > 0:
+        n += 1
+        r = records[r, 0]
+    classes, frames = np.empty(n, np.int64), np.empty(n, np.int64)
+    r = record
+    for i in range(n - 1, -1, -1):
+        classes[i], frames[i] = records[r, 1], records[r, 2]
+        r = records[r, 0]
+    return classes, frames
 
 
 @compiled()
