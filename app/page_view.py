@@ -44,9 +44,9 @@ class PageView(QWidget):
         for bar, start, size, shown, at in ((self.horizontal, page.left(), page.width(), view.width(), view.left()),
                                             (self.vertical, page.top(), page.height(), view.height(), view.top())):
             bar.blockSignals(True)
-            bar.setRange(0, int(min(max((size - shown) * scale, 0.0), _LIMIT)))
+            bar.setRange(0, round(min(max((size - shown) * scale, 0.0), _LIMIT)))
             bar.setPageStep(max(int(shown * scale), 1))
-            bar.setValue(int(min(max((at - start) * scale, 0.0), _LIMIT)))
+            bar.setValue(round(min(max((at - start) * scale, 0.0), _LIMIT)))
             bar.blockSignals(False)
         self._page = page
 
