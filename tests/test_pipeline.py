@@ -16,7 +16,8 @@ from handwriting.training.onnx_graph import build_graph, state_from_onnx  # noqa
 from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 from handwriting.shards import write_shard  # noqa: E402
 from handwriting.training.synth import synthesize  # noqa: E402
-from handwriting.training.train import TrainOptions, load_checkpoint, model_from_checkpoint, train  # noqa: E402
+from handwriting.training.train import (TrainOptions, averaged_checkpoint, load_checkpoint,  # noqa: E402
+                                        model_from_checkpoint, train)
 from handwriting.training.train_options import FinetuneOptions  # noqa: E402
 
 WORDS = ["cat", "dog", "sun", "hill", "moon", "tree"]
@@ -79,6 +80,27 @@ def test_resume_continues_the_run(tiny_run, tmp_path):
     state = train(TrainOptions(**{**first.__dict__, "epochs": 2, "resume": str(tmp_path / "last.pt")}))
     assert state["epoch"] == 2 and len(state["history"]) == 2
     assert state["step"] == 2 * state["history"][0]["step"]
+
+
+def test_the_last_epochs_are_kept_and_export_averages_them(tiny_run, tmp_path, capsys):
+    root, inks, _ = tiny_run
+    kept = sorted((root / "run").glob("epoch-*.pt"), key=lambda p: int(p.stem.split("-")[1]))
+    assert [p.name for p in kept] == [f"epoch-{n}.pt" for n in range(396, 401)]  # the last 5 of 400
+    assert "optimizer" not in load_checkpoint(kept[0])  # weights only: a third of a full checkpoint
+    averaged = averaged_checkpoint([str(p) for p in kept])
+    for name, tensor in averaged["model"].items():
+        stacked = torch.stack([load_checkpoint(p)["model"][name].double() for p in kept])
+        assert torch.allclose(tensor.double(), stacked.mean(0), atol=1e-6), name
+    assert main(["export", *map(str, kept), "--out", str(tmp_path / "mean.onnx")]) == 0
+    recognizer = Recognizer(tmp_path / "mean.onnx", lm=None)
+    assert json.loads(recognizer.model.metadata["training"])["averaged"] == [str(p) for p in kept]
+    texts = [r.text for r in recognizer.recognize_batch(inks)]
+    assert sum(t == w for t, w in zip(texts, WORDS)) >= 5, texts
+    other = load_checkpoint(kept[0])
+    torch.save({**other, "alphabet": other["alphabet"][::-1]}, tmp_path / "other.pt")
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "other.pt"), str(kept[-1]), "--out", str(tmp_path / "x.onnx")]) == 1
+    assert "other.pt: cannot be averaged with" in capsys.readouterr().err and not (tmp_path / "x.onnx").exists()
 
 
 def test_recognize_cli_reports_bad_files_and_keeps_good_ones(tiny_run, tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""`handwriting export CKPT --out model.onnx`: a checkpoint as one self-describing ONNX file."""
+"""`handwriting export CKPT [CKPT...] --out model.onnx`: a checkpoint (or the mean of several
+checkpoints' weights) as one self-describing ONNX file."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ __all__ = ["register"]
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a training checkpoint to ONNX (checked against torch)")
-    p.add_argument("checkpoint", help="a .pt checkpoint written by `handwriting train`")
+    p.add_argument("checkpoint", nargs="+", help="a .pt checkpoint written by `handwriting train`; several (e.g. "
+                                                 "the run's epoch-N.pt) are averaged, the last one's settings kept")
     p.add_argument("--out", required=True, type=output_file, help="the .onnx file to write")
     p.add_argument("--card", help="a text/markdown file to embed as the model card")
     p.set_defaults(run=_run)
@@ -32,23 +34,24 @@ def _card(path: str) -> str:
 def _run(args: argparse.Namespace) -> int:
     try:
         from handwriting.training.export import export
-        from handwriting.training.train import load_checkpoint, model_from_checkpoint
+        from handwriting.training.train import averaged_checkpoint, load_checkpoint, model_from_checkpoint
     except ImportError as exc:
         raise HandwritingError(f"export needs torch: pip install 'handwriting[train]' ({exc})") from None
     card = _card(args.card) if args.card else ""
-    checkpoint = load_checkpoint(args.checkpoint)
+    name = args.checkpoint[-1]
+    checkpoint = load_checkpoint(name) if len(args.checkpoint) == 1 else averaged_checkpoint(args.checkpoint)
     try:
         PreprocessConfig.from_dict(checkpoint["preprocess"])
     except (TypeError, ValueError) as exc:
-        raise HandwritingError(f"{args.checkpoint}: damaged preprocessing settings ({exc})") from None
+        raise HandwritingError(f"{name}: damaged preprocessing settings ({exc})") from None
     state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}
     history = state["history"] if isinstance(state.get("history"), list) else []
     training = {"epochs": state.get("epoch"), "last": history[-1] if history else None,
-                "options": checkpoint.get("options")}
+                "options": checkpoint.get("options"), **({"averaged": checkpoint["averaged"]} if "averaged" in checkpoint else {})}
     model = model_from_checkpoint(checkpoint)
     try:
         error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card)
     except (TypeError, ValueError, KeyError) as exc:  # settings of the wrong kind in a damaged checkpoint
-        raise HandwritingError(f"{args.checkpoint}: cannot be exported ({exc})") from None
+        raise HandwritingError(f"{name}: cannot be exported ({exc})") from None
     print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e})")
     return 0

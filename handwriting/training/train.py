@@ -138,6 +138,21 @@ def load_base(path: str | Path) -> dict:
             "preprocess": model.preprocess.to_dict()}
 
 
+def averaged_checkpoint(paths: list[str]) -> dict:
+    """One checkpoint whose weights are the mean of those of `paths` (checkpoints of one run:
+    the same network, alphabet and preprocessing), the rest that of the last. Averaging the
+    last epochs' weights smooths out where the last steps happened to land."""
+    checkpoints = [load_checkpoint(path) for path in paths]
+    last = checkpoints[-1]
+    for path, checkpoint in zip(paths, checkpoints):
+        differs = [k for k in ("model_config", "alphabet", "preprocess") if checkpoint[k] != last[k]]
+        if differs or checkpoint["model"].keys() != last["model"].keys():
+            raise HandwritingError(f"{path}: cannot be averaged with {paths[-1]} (other {', '.join(differs) or 'weights'})")
+    model = {name: torch.stack([c["model"][name].double() for c in checkpoints]).mean(0).to(tensor.dtype)
+             for name, tensor in last["model"].items()}
+    return {**last, "model": model, "averaged": [str(path) for path in paths]}
+
+
 def model_from_checkpoint(checkpoint: dict) -> BiLSTMCTC:
     """The network of a checkpoint; HandwritingError if its shape and weights do not fit together."""
     try:
@@ -285,11 +300,12 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         state.update(resumed["state"])
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
 
-    def checkpoint(name: str) -> None:
+    def checkpoint(name: str, with_optimizer: bool = True) -> None:
         if main_process:
             _save(out / name, {
-                "model": model.state_dict(), "model_config": model.config.to_dict(), "optimizer": optimizer.state_dict(),
-                "state": state, "alphabet": alphabet.chars, "preprocess": preprocess.to_dict(), "options": asdict(options),
+                "model": model.state_dict(), "model_config": model.config.to_dict(), "state": state,
+                "alphabet": alphabet.chars, "preprocess": preprocess.to_dict(), "options": asdict(options),
+                **({"optimizer": optimizer.state_dict()} if with_optimizer else {}),
             })
 
     started = time.monotonic()
@@ -355,6 +371,9 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
                 state["lr"] *= 0.5
                 state["stale"] = 0
         checkpoint("last.pt")
+        if not out_of_time and options.keep_epochs and main_process:
+            checkpoint(f"epoch-{state['epoch']}.pt", with_optimizer=False)
+            (out / f"epoch-{state['epoch'] - options.keep_epochs}.pt").unlink(missing_ok=True)
         last_save = time.monotonic()
         if main_process:
             tqdm.write(dumps(record))

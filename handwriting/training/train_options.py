@@ -37,6 +37,8 @@ class TrainOptions:
     workers: int = option(1, nonnegative_int, "data-loading processes")
     clip: float = option(5.0, positive_float, "gradient norm clipping")
     checkpoint_minutes: float = option(10.0, positive_float, "minutes between mid-epoch checkpoints")
+    keep_epochs: int = option(5, nonnegative_int, "weights after each of the last N epochs kept as epoch-N.pt "
+                                                  "(for `handwriting export` to average)")
     weights: dict[str, float] = field(default_factory=dict)  # sampling weight per data folder name (`--weight`)
     threads: int = option(1, positive_int, "torch threads per process (on a few shared cores more threads thrash)")
 
