@@ -26,6 +26,7 @@ A character to explain is numbered in that line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -152,6 +153,8 @@ class _Server:
         else:
             self.recognizer, self.page, self.last = recognizer, PageReader(recognizer), None
             self.send(("loaded", recognizer.name, path, announce))
+            with contextlib.suppress(Exception):  # a model that cannot read says so at the first reading
+                recognizer.warm_up()  # numba's set-up and the LM's first states: now, not at the first stroke
 
     def _recognize(self, seq: int, ink: Ink, final: bool, mode: str = "text") -> None:
         if self.recognizer is None or self.page is None:

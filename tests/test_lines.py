@@ -122,3 +122,11 @@ def test_explaining_a_multi_line_reading_unrolls_each_line_apart(first_and_secon
     assert joined.target[0] - start == alone.target[0]
     assert np.allclose(joined.saliency[start:], alone.saliency, atol=1e-5)
     assert not joined.saliency[:start].any(), "the first line does not feed the second's characters"
+
+
+def test_warming_up_numbers_the_lms_first_states():
+    recognizer = Recognizer()
+    assert recognizer.lm is not None
+    recognizer.warm_up()
+    contexts, words = recognizer.lm.states()
+    assert len(contexts) > 1 and len(words) > 1

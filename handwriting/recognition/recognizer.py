@@ -178,6 +178,11 @@ class Recognizer:
         return replace(recognition, words=words, lines=lines)
 
     # -- public API ----------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Read a small zigzag once, so that the lazy set-up (numba loading the compiled decoder,
+        the LM's first states, onnxruntime's first run) is paid now rather than by the first reading."""
+        self.recognize(Ink.from_strokes([[[0, 0], [10, 20], [20, 0], [30, 20], [40, 0]]]))
+
     def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
                   word_alternatives: int | None = None, *, mode: str | None = None, context: str | None = None,
                   guide: WritingGuide | None = None) -> Recognition:

@@ -17,7 +17,6 @@ from multiprocessing.sharedctypes import Synchronized
 
 from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.errors import HandwritingError
-from handwriting.ink import Ink
 from handwriting.recognition.recognizer import Recognizer
 from handwriting.serve.google import LANGUAGES, google_answer, google_error, parse_google
 from handwriting.serve.results import dumps, recognition_json
@@ -26,7 +25,6 @@ from handwriting.serve.schemas import MAX_ALTERNATIVES, MODES, Limits, RequestEr
 __all__ = ["init", "handle", "describe"]
 
 PARENT_CHECK_S = 1.0
-WARM_UP = Ink.from_strokes([[[0, 0], [10, 20], [20, 0], [30, 20], [40, 0]]])
 
 
 _recognizer: Recognizer | None = None
@@ -45,7 +43,7 @@ def init(model: str | None, options: dict, limits: Limits, loaded: Synchronized)
     _limits = limits
     try:
         _recognizer = Recognizer(model, alternatives=MAX_ALTERNATIVES, **options)
-        _recognizer.recognize(WARM_UP)  # the first reading pays for lazy set-up: not a client's
+        _recognizer.warm_up()  # the first reading pays for lazy set-up: not a client's
     except HandwritingError as exc:  # reported by `describe`, as text: these exceptions do not pickle
         _failure = str(exc)
     with loaded.get_lock():
