@@ -151,10 +151,10 @@ class _Server:
         except Exception as exc:  # a damaged model must never stop the process
             self.send(("model_failed", f"{path}: {type(exc).__name__}: {exc}", announce))
         else:
+            with contextlib.suppress(Exception):  # a model that cannot read says so at the first reading
+                recognizer.warm_up()  # numba's set-up and the LM's first states: before "loaded", not at a stroke
             self.recognizer, self.page, self.last = recognizer, PageReader(recognizer), None
             self.send(("loaded", recognizer.name, path, announce))
-            with contextlib.suppress(Exception):  # a model that cannot read says so at the first reading
-                recognizer.warm_up()  # numba's set-up and the LM's first states: now, not at the first stroke
 
     def _recognize(self, seq: int, ink: Ink, final: bool, mode: str = "text") -> None:
         if self.recognizer is None or self.page is None:
