@@ -221,7 +221,8 @@ def _level_pairs(mid: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]
     counts = ends - np.arange(n) - 1
     first = np.repeat(np.arange(n), counts)
     second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(counts) - counts, counts)
-    first, second = first[level[second] - level[first] <= reach], second[level[second] - level[first] <= reach]
+    near = level[second] - level[first] <= reach
+    first, second = first[near], second[near]
     a, b = order[first], order[second]
     a, b = np.minimum(a, b), np.maximum(a, b)
     ranked = np.lexsort((b, a))
