@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import numpy as np
 
@@ -35,9 +36,9 @@ def read(path: str | Path) -> list[Ink]:
     path = Path(path)
     root = parse_xml(read_limited(path), path)
     strokes = []
-    for stroke_set in (el for el in root.iter() if local_name(el.tag) == "StrokeSet"):
-        for n, stroke in enumerate(el for el in stroke_set if local_name(el.tag) == "Stroke"):
-            rows = [(p.get("x"), p.get("y"), p.get("time")) for p in stroke if local_name(p.tag) == "Point"]
+    for stroke_set in _named(root, "StrokeSet", deep=True):
+        for n, stroke in enumerate(_named(stroke_set, "Stroke")):
+            rows = [(p.get("x"), p.get("y"), p.get("time")) for p in _named(stroke, "Point")]
             if rows:
                 strokes.append(_stroke_points(rows, path, f"Stroke {n + 1}"))
     if not strokes:
@@ -48,6 +49,13 @@ def read(path: str | Path) -> list[Ink]:
     except ValueError as exc:
         raise InkFormatError(path, "StrokeSet", str(exc)) from None
     return [ink]
+
+
+def _named(parent: Element, name: str, deep: bool = False) -> list[Element]:
+    """The children (`deep`: the element itself and all below it) named `name`, in no namespace
+    (found by ElementTree's C code) or, when there are none, in any namespace."""
+    plain = list(parent.iter(name)) if deep else parent.findall(name)
+    return plain or [el for el in (parent.iter() if deep else parent) if local_name(el.tag) == name]
 
 
 def _stroke_points(rows: Sequence[tuple[str | None, ...]], path: Path, where: str) -> np.ndarray:

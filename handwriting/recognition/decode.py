@@ -15,7 +15,9 @@ loop asks for them.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
 
 import numpy as np
@@ -68,7 +70,8 @@ def _kernel() -> ModuleType:
 
 class _Search:
     """One beam search's arrays for `kernel.search`: the beams (capacity `width`), the trie's
-    hash table, the emission records, and the LM's tables (zeros and no weights without an LM)."""
+    hash table, the emission records, and the LM's tables (a stand-in with every state known
+    and no weights without an LM)."""
 
     def __init__(self, alphabet: Alphabet, lm: LanguageModel | None, width: int, dtype: np.dtype, context: str,
                  weights: tuple[float, float, float]):
@@ -84,26 +87,24 @@ class _Search:
         self.table = np.full((4096, 2), -1, np.int64)  # (parent node x classes + class, node); the empty prefix is node 0
         self.records = np.empty((4096, 3), np.int64)  # (parent record, class, frame); record 0: the empty prefix
         self.records[0] = [-1, BLANK, -1]
-        self.need = np.empty((width, 3), np.int64)
         self.kernel = _kernel()
         self.meta = np.zeros(5, np.int64)
         self.meta[self.kernel.COUNT] = self.meta[self.kernel.RECORDS] = 1
         self.consts = np.array([np.log(2), -np.inf], dtype)
-        self._none = (np.zeros((1, alphabet.num_classes)), np.zeros((1, alphabet.num_classes), np.int32),
-                      np.zeros((1, alphabet.num_classes), np.int32), np.zeros(1, bool))
+        self._none = _known_states(alphabet.num_classes) if self.states is None else None
 
-    def tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """LM rows, next context states, next word states, out-of-lexicon flags (as they are now)."""
+    def tables(self) -> tuple[tuple, tuple]:
+        """The context and word states' arrays as the kernel takes them (as they are now)."""
         if self.states is None:
+            assert self._none is not None
             return self._none
-        contexts, words = self.states
-        return contexts.rows, contexts.transitions, words.transitions, words.oov
+        return self.states[0].kernel_args(), self.states[1].kernel_args()
 
     def run(self, log_probs: np.ndarray, prune: float) -> None:
-        """All frames, enlarging the tables and numbering LM states as the kernel asks."""
+        """All frames, enlarging the tables as the kernel asks."""
         kernel = self.kernel
         while (status := kernel.search(log_probs, prune, *self.tables(), self.weights, self.blank, self.label,
-                                       self.lm, self.ints, self.table, self.records, self.need, self.meta,
+                                       self.lm, self.ints, self.table, self.records, self.meta,
                                        self.consts)) != kernel.DONE:
             if status == kernel.GROW:
                 width = len(self.lm)
@@ -113,15 +114,14 @@ class _Search:
                     self.table = kernel.grown(self.table)
             else:
                 assert self.states is not None
-                needed = self.need[:self.meta[kernel.NEEDED]]
-                self.states[0].advance(needed[:, 0], needed[:, 2])
-                self.states[1].advance(needed[:, 1], needed[:, 2])
+                for states in self.states:
+                    states.room(int(self.meta[kernel.NEEDED]))
 
     def hypotheses(self, n_best: int, oov_penalty: float) -> list[Hypothesis]:
         """The best `n_best` prefixes, each finished word outside the lexicon costing `oov_penalty`."""
         count, word, record = int(self.meta[self.kernel.COUNT]), self.kernel.WORD, self.kernel.RECORD
         ints = self.ints[:count]
-        oov = self.tables()[3][ints[:, word]]
+        oov = self.tables()[1][1][ints[:, word]]
         scores = (np.logaddexp(self.blank[:count], self.label[:count]).astype(np.float64) + self.lm[:count]
                   - np.where(oov, oov_penalty, 0.0)).tolist()
         ranked = sorted(range(count), key=lambda j: -scores[j])[:n_best]
@@ -147,6 +147,19 @@ def beam_search(log_probs: np.ndarray, alphabet: Alphabet, beam: int = DEFAULT_B
     if beam < 1:
         raise ValueError(f"beam width {beam}: must be at least 1")
     dtype = np.result_type(np.float32, log_probs.dtype)
-    search = _Search(alphabet, lm, beam, dtype, context, (lm_weight, insertion_bonus, oov_penalty))
-    search.run(np.ascontiguousarray(log_probs, dtype), prune)
-    return search.hypotheses(n_best, oov_penalty)
+    with lm.lock if lm is not None else nullcontext():  # the search numbers states in the LM's tables
+        search = _Search(alphabet, lm, beam, dtype, context, (lm_weight, insertion_bonus, oov_penalty))
+        search.run(np.ascontiguousarray(log_probs, dtype), prune)
+        return search.hypotheses(n_best, oov_penalty)
+
+
+@lru_cache(maxsize=4)
+def _known_states(num_classes: int) -> tuple[tuple, tuple]:
+    """Tables of one context and one word state, every class leading back to them, in the
+    types of the LM's (one compiled search serves both): the search without an LM."""
+    ints, no_ints = np.zeros(1, np.int64), np.zeros(0, np.int64)
+    contexts = (np.zeros((1, num_classes)), np.zeros((1, num_classes), np.int32), np.full((2, 2), -1, np.int64), ints,
+                ints.copy(), np.zeros(num_classes, np.int64), 0, no_ints, no_ints, no_ints, no_ints, np.zeros(0), False, 0.0)
+    words = (np.zeros((1, num_classes), np.int32), np.zeros(1, bool), np.full((2, 2), -1, np.int64), ints, ints.copy(),
+             no_ints, no_ints, no_ints, no_ints, False)
+    return contexts, words

@@ -3,50 +3,31 @@ cached on disk): the frame loop of the CTC prefix beam search over plain arrays.
 
 `search` runs frames from `meta[FRAME]` on and returns a status: `DONE`; `GROW` when the
 trie's hash table or the emission records may overflow in the next frame (the caller
-enlarges them, `grown`, and calls again); `NEED` when a prefix kept at a frame extends an
-LM context or word state whose next state is not numbered yet (the caller numbers the
-`meta[NEEDED]` rows of `need`, each (context state, word state, class), and calls again:
-that frame is redone from the beams before it). Every path probability is computed in the
-network's float type with numpy's `logaddexp` formula, so scores and rankings are numpy's
-to the bit. One thread, holding the GIL (the LM's tables are Python objects' arrays).
-
-The machine code is cached where numba finds a writable folder: NUMBA_CACHE_DIR if set,
-else the package's `__pycache__`, else the user's cache folder (~/.cache/numba on Linux);
-with none, every process compiles it again (seconds) and a warning says so.
+enlarges them, `grown`, and calls again); `NEED` when a prefix kept at a frame reaches an
+LM context or word state that is new and the LM's tables have no room to number it (the
+caller makes room for `meta[NEEDED]` more states and calls again: that frame is redone from
+the beams before it). Every path probability is computed in the network's float type with
+numpy's `logaddexp` formula, so scores and rankings are numpy's to the bit. One thread,
+holding the GIL, the LM's lock held by the caller (states are numbered in its tables).
+Compiled and cached as `handwriting.recognition.jit` says.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from typing import Callable, Literal
 
 import numpy as np
-from numba import njit
 
-__all__ = ["search", "grown", "path", "compiled", "DONE", "GROW", "NEED", "PID", "PARENT", "END", "CONTEXT", "WORD", "RECORD",
+from handwriting.recognition.jit import compiled
+from handwriting.recognition.lm_kernel import context_after, word_state_after
+
+__all__ = ["search", "grown", "path", "DONE", "GROW", "NEED", "PID", "PARENT", "END", "CONTEXT", "WORD", "RECORD",
            "COUNT", "NODES", "RECORDS", "FRAME", "NEEDED"]
 
 DONE, GROW, NEED = range(3)
 PID, PARENT, END, CONTEXT, WORD, RECORD = range(6)  # a beam's columns: trie node, parent's node, last class, LM states, record
 COUNT, NODES, RECORDS, FRAME, NEEDED = range(5)  # meta: beams, trie nodes, records, next frame, rows of `need`
 LN2, NEG_INF = range(2)  # consts: ln 2 and -inf in the network's float type
-_CACHED = [True]  # False once numba found no folder to cache in
-
-
-def compiled(inline: Literal["never", "always"] = "never") -> Callable[[Callable], Callable]:
-    """numba's njit, cached on disk where numba finds a folder to write to (see the module docstring)."""
-    def compile_(function: Callable) -> Callable:
-        if _CACHED[0]:
-            try:
-                return njit(cache=True, inline=inline)(function)
-            except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
-                _CACHED[0] = False
-                warnings.warn(f"the decoder is compiled in every process ({exc}; set NUMBA_CACHE_DIR to a "
-                              "writable folder)", RuntimeWarning, stacklevel=2)
-        return njit(inline=inline)(function)
-
-    return compile_
 
 
 @compiled(inline="always")
@@ -86,12 +67,12 @@ def _record(records, meta, parent, cls, t):
 
 
 @compiled()
-def search(lp, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table, records, need,
-           meta, consts):
+def search(lp, prune, contexts, words, weights, blank, label, lm, ints, table, records, meta, consts):
     """Beam search over the frames of `lp` from `meta[FRAME]` on (see the module docstring).
 
-    rows, context_next, word_next, oov: the LM's log-prob rows and next-state tables per
-    context and word state; weights: LM weight, insertion bonus, OOV penalty, the space's class;
+    contexts, words: the LM's context and word states (`kernel_args` of `handwriting.recognition.lm`'s
+    tables: log-prob rows, next-state tables, out-of-lexicon flags, and what numbers new states);
+    weights: LM weight, insertion bonus, OOV penalty, the space's class;
     blank, label, lm, ints: the beams (capacity: the beam width), `meta[COUNT]` of them in rank order;
     table: the trie's (key, node) hash table; records: (parent record, class, frame) of every emission.
     """
@@ -109,8 +90,7 @@ def search(lp, prune, rows, context_next, word_next, oov, weights, blank, label,
             return DONE
         if meta[RECORDS] + 2 * width > len(records) or 2 * (meta[NODES] + width) > len(table):
             return GROW
-        if not _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table,
-                     records, need, meta, consts):
+        if not _step(lp, t, prune, contexts, words, weights, blank, label, lm, ints, table, records, meta, consts):
             return NEED
         t += 1
         meta[FRAME] = done = t
@@ -169,10 +149,9 @@ def _before(keys, u, v):
 
 
 @compiled()
-def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, label, lm, ints, table, records, need,
-          meta, consts):
+def _step(lp, t, prune, contexts, words, weights, blank, label, lm, ints, table, records, meta, consts):
     """One frame of prefix beam search (the characters above `prune` are candidates): the best `width` prefixes
-    after frame `t`, or False (beams unchanged, `need` filled) when an LM state is missing.
+    after frame `t`, or False (beams unchanged, `meta[NEEDED]`: the states the LM's tables lack room for).
 
     Every beam continues as itself and extended by each candidate. An extension that equals
     another beam's prefix (a merge: that beam's parent node is the extended beam's node) is
@@ -181,6 +160,7 @@ def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, labe
     its extensions in class order).
     """
     classes, count, width = lp.shape[1], meta[COUNT], len(lm)
+    rows, context_next, word_next, oov = contexts[0], contexts[1], words[0], words[1]
     ln2, weight, bonus, penalty, space = consts[LN2], weights[0], weights[1], weights[2], int(weights[3])
     candidates, column = np.empty(classes, np.int64), np.empty(classes, np.int64)
     k = 0
@@ -237,13 +217,11 @@ def _step(lp, t, prune, rows, context_next, word_next, oov, weights, blank, labe
             n += 1
 
     missing = 0
-    for r in range(n):  # the LM states of the new prefixes kept
+    for r in range(n):  # the LM states of the new prefixes kept, numbered here if new
         i, c = kept[r] // (k + 1), kept[r] % (k + 1)
         if c > 0:
             cls = candidates[c - 1]
-            context, word = context_next[ints[i, CONTEXT], cls], word_next[ints[i, WORD], cls]
-            if not (0 <= context < min(len(rows), len(context_next)) and 0 <= word < min(len(oov), len(word_next))):
-                need[missing, 0], need[missing, 1], need[missing, 2] = ints[i, CONTEXT], ints[i, WORD], cls
+            if context_after(contexts, ints[i, CONTEXT], cls) < 0 or word_state_after(words, ints[i, WORD], cls) < 0:
                 missing += 1
     if missing:
         meta[NEEDED] = missing

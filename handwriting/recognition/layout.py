@@ -36,7 +36,7 @@ import numpy as np
 
 from handwriting.ink import Ink
 
-__all__ = ["TextLine", "WordGroup", "find_lines", "updated_lines"]
+__all__ = ["TextLine", "WordGroup", "find_lines", "updated_lines", "group_boxes"]
 
 Box = tuple[float, float, float, float]
 
@@ -178,16 +178,28 @@ class _Strokes:
         count = np.bincount(labels, self.count[members], n)
         mid = np.bincount(labels, self.mid[members] * self.count[members], n) / count
         spread = np.sqrt(np.maximum(np.bincount(labels, self.sq[members], n) / count - mid ** 2, 0.0))
-        return _group_boxes(self.box[members], labels, n), mid, spread
+        return group_boxes(self.box[members], labels, n), mid, spread
 
 
-def _group_boxes(boxes: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """The box around the `boxes` of each of `n` labels."""
+def group_boxes(boxes: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """The box around the `boxes` of each of `n` labels (inf, inf, -inf, -inf for a label with none)."""
     out = np.empty((n, 4))
     out[:, :2], out[:, 2:] = np.inf, -np.inf
-    np.minimum.at(out[:, :2], labels, boxes[:, :2])
-    np.maximum.at(out[:, 2:], labels, boxes[:, 2:])
+    if len(labels):
+        order = np.argsort(labels, kind="stable")
+        ranked, ordered = labels[order], boxes[order]
+        starts = np.flatnonzero(_run_starts(ranked))
+        out[ranked[starts], :2] = np.minimum.reduceat(ordered[:, :2], starts)
+        out[ranked[starts], 2:] = np.maximum.reduceat(ordered[:, 2:], starts)
     return out
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal `values` starts."""
+    starts = np.empty(len(values), bool)
+    starts[:1] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
 
 
 def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
@@ -331,10 +343,10 @@ def _same_level(chain: np.ndarray, anchors: np.ndarray, box: np.ndarray, mid: np
     line spacings apart vertically), less than a line gap apart side by side, become one line."""
     n = int(chain.max()) + 1
     order = anchors[np.lexsort((box[anchors, 0], chain[anchors]))]
-    first = order[np.r_[True, chain[order][1:] != chain[order][:-1]]]  # leftmost anchor of each chain
+    first = order[_run_starts(chain[order])]  # leftmost anchor of each chain
     order = anchors[np.lexsort((box[anchors, 2], chain[anchors]))]
-    last = order[np.r_[chain[order][1:] != chain[order][:-1], True]]  # rightmost anchor of each chain
-    extent = _group_boxes(box, chain, n)
+    last = order[_run_starts(chain[order][::-1])[::-1]]  # rightmost anchor of each chain
+    extent = group_boxes(box, chain, n)
     a, b = (index.ravel() for index in np.meshgrid(last, first, indexing="ij"))  # right ends against left ends
     gap = extent[chain[b], 0] - extent[chain[a], 2]
     join = ((chain[a] != chain[b]) & (gap > -unit) & (gap < max(LINE_GAP * spacing, 6 * unit))
@@ -347,7 +359,7 @@ def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np
     """A narrow line joins the line beside it holding the nearest piece, if that line spans
     most of its height or that piece lies less than NEAR_LEVEL line spacings away."""
     n = int(line.max()) + 1
-    extent = _group_boxes(box, line, n)
+    extent = group_boxes(box, line, n)
     for small in np.flatnonzero(extent[:, 2] - extent[:, 0] < SMALL_LINE * unit):
         if not np.isfinite(extent[small, 0]):
             continue
@@ -410,7 +422,7 @@ def _reading_order(lbox: np.ndarray, lmid: np.ndarray, spacing: float) -> list[i
     a, b = np.triu_indices(n, 1)
     stacked = (_gap(lbox, a, b) < 0) & (np.abs(lmid[a] - lmid[b]) < BLOCK_GAP * spacing)
     block = _components(n, a[stacked], b[stacked])
-    bbox = _group_boxes(lbox, block, int(block.max()) + 1)
+    bbox = group_boxes(lbox, block, int(block.max()) + 1)
     left = list(range(len(bbox)))
     ordered = []
     while left:

@@ -87,6 +87,7 @@ class LanguageModel:
         self._codes = np.arange(alphabet.num_classes, dtype=np.int64)  # each class's digit in a context key: itself
         self._counts = _counts_by_key(self.table, alphabet.chars)
         self._states: tuple[ContextStates, WordStates] | None = None
+        self.lock = threading.RLock()  # held while states are numbered (by a beam search, or `advance`)
 
     @property
     def counts(self) -> dict[str, dict[str, float]]:
@@ -105,10 +106,8 @@ class LanguageModel:
         return key
 
     def _compute(self, key: int) -> np.ndarray:
-        probs = np.empty(self.alphabet.num_classes - 1)
-        _kernel().context_probs(key, *self._counts, self.smoothing == "kneser-ney", self.discount, probs)
-        out = np.zeros(self.alphabet.num_classes)
-        out[1:] = np.log(probs)
+        out = np.empty(self.alphabet.num_classes)
+        _kernel().context_row(key, *self._counts, self.smoothing == "kneser-ney", self.discount, out)
         return out
 
     def is_word(self, word: str) -> bool:
@@ -151,19 +150,24 @@ def _counts_by_key(table: CountTable, chars: str) -> tuple[np.ndarray, np.ndarra
     usable = ((digits > 0) | (points == 0)).all(axis=1)
     order = np.flatnonzero(usable)[np.argsort(keys[usable], kind="stable")]
     return (keys[order], table.starts[:-1][order], table.starts[1:][order],
-            _positions(table.chars, chars), np.ascontiguousarray(table.values, np.float64))
+            _positions(table.chars, chars), np.array(table.values, np.float64))  # a writable copy: one kernel signature
 
 
 class _Table:
     """States numbered in order of first use (`keys`: each state's integer key, `slots`: key -> state),
-    each with a row of next states per class (-1: not yet known)."""
+    each with a row of next states per class (-1: not yet known). The compiled beam search numbers
+    states in the arrays of `kernel_args` while they have room (`room` makes more); `lock` is the model's."""
 
-    def __init__(self, num_classes: int):
-        self._lock = threading.Lock()
-        self.count = 0
+    def __init__(self, num_classes: int, lock: threading.RLock):
+        self.lock = lock
+        self._count = np.zeros(1, np.int64)  # shared with the kernels, which number states
         self.keys = np.zeros(16, np.int64)
         self.slots = np.full((64, 2), -1, np.int64)
         self._next = np.full((16, num_classes), -1, np.int32)
+
+    @property
+    def count(self) -> int:
+        return int(self._count[0])
 
     def __len__(self) -> int:
         return self.count
@@ -173,7 +177,11 @@ class _Table:
         """(states, classes) int32: the state after each state and class, -1 where not yet known (see `advance`)."""
         return self._next
 
-    def _room(self, more: int) -> None:
+    def kernel_args(self) -> tuple:
+        """The arrays and constants the kernels number states with (see `handwriting.recognition.lm_kernel`)."""
+        raise NotImplementedError
+
+    def room(self, more: int) -> None:
         """Arrays large enough for `more` new states (the hash table at most half full)."""
         if 2 * (self.count + more) <= min(len(self.slots), 2 * len(self.keys)):
             return
@@ -186,20 +194,19 @@ class _Table:
             while 2 * (self.count + more) > size:
                 size *= 2
             self.slots = np.full((size, 2), -1, np.int64)
-            for state in range(self.count):
-                _kernel().interned(self.slots, self.keys, int(self.keys[state]), state)
+            _kernel().rehashed(self.slots, self.keys, self.count)
 
     def _grown(self, capacity: int) -> None:
         """Per-state arrays of subclasses enlarged to `capacity`."""
 
     def _state(self, key: int) -> int:
         """The state of `key`, numbered if new."""
-        with self._lock:
-            self._room(1)
+        with self.lock:
+            self.room(1)
             state, new = _kernel().interned(self.slots, self.keys, key, self.count)
             if new:
                 self._added(self.count)
-                self.count += 1
+                self._count[0] += 1
             return int(state)
 
     def _added(self, state: int) -> None:
@@ -210,27 +217,22 @@ class _Table:
         out = self._next[states, classes]
         missing = (out < 0).nonzero()[0]
         if len(missing):
-            with self._lock:
-                pairs = np.column_stack([states[missing], classes[missing]]).astype(np.int64)
-                self._room(len(pairs))
-                first = self.count
-                self.count = self._number(pairs)
-                self._numbered(first, self.count)
+            with self.lock:
+                pairs = np.stack([states[missing], classes[missing]], axis=1).astype(np.int64)
+                self.room(len(pairs))
+                self._number(pairs)
                 out[missing] = self._next[pairs[:, 0], pairs[:, 1]]
         return out
 
-    def _number(self, pairs: np.ndarray) -> int:
+    def _number(self, pairs: np.ndarray) -> None:
         raise NotImplementedError
-
-    def _numbered(self, first: int, end: int) -> None:
-        """Finishing touches to the states numbered by `advance` (subclasses)."""
 
 
 class ContextStates(_Table):
     """The model's contexts (the last n-1 characters) as states; `rows[s]` is `log_probs` after state s."""
 
     def __init__(self, model: LanguageModel):
-        super().__init__(model.alphabet.num_classes)
+        super().__init__(model.alphabet.num_classes, model.lock)
         self._model = model
         self.rows = np.empty((16, model.alphabet.num_classes))
 
@@ -238,20 +240,19 @@ class ContextStates(_Table):
         """The state after `text` (the start of a line if empty)."""
         return self._state(self._model.context_key(text))
 
+    def kernel_args(self) -> tuple:
+        model = self._model
+        return (self.rows, self._next, self.slots, self.keys, self._count, model._codes, model.width, *model._counts,
+                model.smoothing == "kneser-ney", model.discount)
+
     def _grown(self, capacity: int) -> None:
         self.rows = np.concatenate([self.rows, np.empty((capacity - len(self.rows), self.rows.shape[1]))])
 
     def _added(self, state: int) -> None:
         self.rows[state] = self._model._log_probs(int(self.keys[state]))
 
-    def _number(self, pairs: np.ndarray) -> int:
-        model = self._model
-        return _kernel().number_contexts(pairs, model._codes, model.width, self.slots, self.keys, self.count, self._next,
-                                      *model._counts, model.smoothing == "kneser-ney", model.discount, self.rows[:, 1:])
-
-    def _numbered(self, first: int, end: int) -> None:
-        self.rows[first:end, 0] = 0.0
-        self.rows[first:end, 1:] = np.log(self.rows[first:end, 1:])
+    def _number(self, pairs: np.ndarray) -> None:
+        _kernel().number_contexts(pairs, self.kernel_args())
 
 
 class WordStates(_Table):
@@ -265,7 +266,7 @@ class WordStates(_Table):
     """
 
     def __init__(self, model: LanguageModel):
-        super().__init__(model.alphabet.num_classes)
+        super().__init__(model.alphabet.num_classes, model.lock)
         self._model = model
         self.oov = np.zeros(16, bool)
         words = model._sorted_lexicon
@@ -282,15 +283,18 @@ class WordStates(_Table):
             key = _kernel().word_after(key, *_described(char), self._letters, self._offsets)
         return self._state(key)
 
+    def kernel_args(self) -> tuple:
+        return (self._next, self.oov, self.slots, self.keys, self._count, self._kinds, self._lowers, self._letters,
+                self._offsets, bool(self._model.lexicon))
+
     def _grown(self, capacity: int) -> None:
         self.oov = np.concatenate([self.oov, np.zeros(capacity - len(self.oov), bool)])
 
     def _added(self, state: int) -> None:
         self.oov[state] = bool(self._model.lexicon) and _kernel().out_of_lexicon(int(self.keys[state]), self._offsets)
 
-    def _number(self, pairs: np.ndarray) -> int:
-        return _kernel().number_words(pairs, self._kinds, self._lowers, self._letters, self._offsets,
-                                   bool(self._model.lexicon), self.slots, self.keys, self.count, self._next, self.oov)
+    def _number(self, pairs: np.ndarray) -> None:
+        _kernel().number_words(pairs, self.kernel_args())
 
 
 def _described(char: str) -> tuple[int, int]:

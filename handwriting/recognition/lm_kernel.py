@@ -14,41 +14,23 @@ the core is a word when the first word of its range is exactly as long.
 
 Each probability is computed with the same operations in the same order as numpy's (the
 total of a row summed left to right, the mass taken by discounting with numpy's pairwise
-sum), so the rows are numpy's to the bit; the logarithm is taken by numpy afterwards.
+sum), so the probabilities are numpy's to the bit; their logarithm is the C library's (as
+numpy's own where numpy has no vectorised logarithm of its own, within a unit in the last
+place elsewhere). `context_after` and `word_state_after` number a state where the beam
+search meets it, inside the compiled search, as long as the tables have room.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from handwriting.recognition.decode_kernel import compiled
+from handwriting.recognition.jit import compiled, pairwise_sum
 from handwriting.recognition.lm import ALPHA, BITS, CORE, LEAD, OTHER, PUNCT, SPACE, TRAIL
 
-__all__ = ["context_probs", "number_contexts", "interned", "word_after", "root_word", "number_words", "out_of_lexicon"]
-
-
-@compiled()
-def _pairwise_sum(a, n):
-    """numpy's pairwise sum of a[:n] (blocks of 128, eight partial sums), so that the result is numpy's to the bit."""
-    if n < 8:
-        total = 0.0
-        for i in range(n):
-            total += a[i]
-        return total
-    if n <= 128:
-        r = a[:8].copy()
-        i = 8
-        while i < n - n % 8:
-            for j in range(8):
-                r[j] += a[i + j]
-            i += 8
-        total = (r[0] + r[1]) + (r[2] + r[3]) + ((r[4] + r[5]) + (r[6] + r[7]))
-        for j in range(i, n):
-            total += a[j]
-        return total
-    half = n // 2
-    half -= half % 8
-    return _pairwise_sum(a, half) + _pairwise_sum(a[half:], n - half)
+__all__ = ["context_probs", "context_row", "context_after", "number_contexts", "interned", "rehashed", "word_after", "root_word",
+           "word_state_after", "number_words", "out_of_lexicon"]
 
 
 @compiled()
@@ -85,7 +67,7 @@ def context_probs(key, table_keys, firsts, ends, entry_class, values, kneser_ney
         if kneser_ney:
             for c in range(n):
                 taken[c] = min(seen[c], discount)
-            mass = _pairwise_sum(taken, n)
+            mass = pairwise_sum(taken, n)
             for c in range(n):
                 out[c] = (seen[c] - taken[c] + mass * out[c]) / total
         else:
@@ -110,20 +92,46 @@ def interned(slots, keys, key, count):
 
 
 @compiled()
-def number_contexts(pairs, codes, width, slots, keys, count, next_states, table_keys, firsts, ends, entry_class,
-                    values, kneser_ney, discount, probs):
-    """The context state after each (state, class) row of `pairs`, new states numbered from `count`
-    with their probabilities in `probs`; fills `next_states` and returns the new count."""
-    mask = (1 << (BITS * width)) - 1
+def rehashed(slots, keys, count):
+    """The empty table `slots` filled with the first `count` states of `keys`."""
+    for state in range(count):
+        interned(slots, keys, keys[state], state)
+
+
+@compiled()
+def context_row(key, table_keys, firsts, ends, entry_class, values, kneser_ney, discount, row):
+    """`row`: the log-probability of every class after context `key` (0.0 for class 0, the blank)."""
+    context_probs(key, table_keys, firsts, ends, entry_class, values, kneser_ney, discount, row[1:])
+    row[0] = 0.0
+    for c in range(1, len(row)):
+        row[c] = math.log(row[c])
+
+
+@compiled()
+def context_after(contexts, state, cls):
+    """The context state after `state` and class `cls`, numbered (with its row) if new; -1 when the
+    tables are full. `contexts`: `ContextStates.kernel_args()`."""
+    rows, next_states, slots, keys, count, codes, width, table_keys, firsts, ends, entry_class, values, kneser_ney, \
+        discount = contexts
+    if next_states[state, cls] >= 0:
+        return next_states[state, cls]
+    n = count[0]
+    if n >= min(len(keys), len(rows), len(next_states)) or 2 * (n + 1) > len(slots):
+        return -1
+    key = ((keys[state] << BITS) | codes[cls]) & ((1 << (BITS * width)) - 1)
+    after, new = interned(slots, keys, key, n)
+    if new:
+        context_row(key, table_keys, firsts, ends, entry_class, values, kneser_ney, discount, rows[n])
+        count[0] = n + 1
+    next_states[state, cls] = after
+    return after
+
+
+@compiled()
+def number_contexts(pairs, contexts):
+    """The context state after each (state, class) row of `pairs`, new ones numbered (room made beforehand)."""
     for p in range(len(pairs)):
-        state, cls = pairs[p, 0], pairs[p, 1]
-        key = ((keys[state] << BITS) | codes[cls]) & mask
-        after, new = interned(slots, keys, key, count)
-        if new:
-            context_probs(key, table_keys, firsts, ends, entry_class, values, kneser_ney, discount, probs[count])
-            count += 1
-        next_states[state, cls] = after
-    return count
+        context_after(contexts, pairs[p, 0], pairs[p, 1])
 
 
 @compiled()
@@ -174,18 +182,29 @@ def _first_at_least(letters, offsets, lo, hi, length, code):
 
 
 @compiled()
-def number_words(pairs, kinds, lowers, letters, offsets, has_lexicon, slots, keys, count, next_states, oov):
-    """The word state after each (state, class) row of `pairs` (classes described by `kinds`
-    and `lowers`), new states numbered from `count` with their out-of-lexicon flags; returns the new count."""
+def word_state_after(words, state, cls):
+    """The word state after `state` and class `cls`, numbered (with its out-of-lexicon flag) if new;
+    -1 when the tables are full. `words`: `WordStates.kernel_args()`."""
+    next_states, oov, slots, keys, count, kinds, lowers, letters, offsets, has_lexicon = words
+    if next_states[state, cls] >= 0:
+        return next_states[state, cls]
+    n = count[0]
+    if n >= min(len(keys), len(oov), len(next_states)) or 2 * (n + 1) > len(slots):
+        return -1
+    key = word_after(keys[state], kinds[cls], lowers[cls], letters, offsets)
+    after, new = interned(slots, keys, key, n)
+    if new:
+        oov[n] = has_lexicon and out_of_lexicon(key, offsets)
+        count[0] = n + 1
+    next_states[state, cls] = after
+    return after
+
+
+@compiled()
+def number_words(pairs, words):
+    """The word state after each (state, class) row of `pairs`, new ones numbered (room made beforehand)."""
     for p in range(len(pairs)):
-        state, cls = pairs[p, 0], pairs[p, 1]
-        key = word_after(keys[state], kinds[cls], lowers[cls], letters, offsets)
-        after, new = interned(slots, keys, key, count)
-        if new:
-            oov[count] = has_lexicon and out_of_lexicon(key, offsets)
-            count += 1
-        next_states[state, cls] = after
-    return count
+        word_state_after(words, pairs[p, 0], pairs[p, 1])
 
 
 @compiled()

@@ -27,7 +27,7 @@ import numpy as np
 
 from handwriting.recognition.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
 from handwriting.ink import Ink
-from handwriting.recognition.layout import TextLine, find_lines, updated_lines
+from handwriting.recognition.layout import TextLine, find_lines, group_boxes, updated_lines
 from handwriting.recognition.lm import LanguageModel, load_language_model
 from handwriting.recognition.modelfile import ModelFile, default_model_path, load_model_file
 from handwriting.recognition.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
@@ -272,27 +272,41 @@ def _whole(ink: Ink) -> TextLine:
     return TextLine(tuple(range(ink.num_strokes)), ink.bounds(), ())
 
 
-def _bbox(ink_points: np.ndarray, indices: np.ndarray) -> Box | None:
-    if len(indices) == 0:
-        return None
-    pts = ink_points[indices, :2]
-    (x0, y0), (x1, y1) = pts.min(axis=0).tolist(), pts.max(axis=0).tolist()
-    return (x0, y0, x1, y1)
+def _split(values: np.ndarray, cuts: np.ndarray) -> list[np.ndarray]:
+    """`values` cut before each index of `cuts` (as np.split, without its cost per piece)."""
+    bounds = [0, *cuts.tolist(), len(values)]
+    return [values[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def _distinct(values: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
+    """The distinct `values` of each of `n` owners (`owner`: non-decreasing), ascending."""
+    order = np.lexsort((values, owner))
+    ranked, owners = values[order], owner[order]
+    first = np.ones(len(order), bool)
+    first[1:] = (ranked[1:] != ranked[:-1]) | (owners[1:] != owners[:-1])
+    return _split(ranked[first], np.searchsorted(owners[first], np.arange(1, n)))
+
+
+def _boxes(points: np.ndarray, labels: np.ndarray, n: int) -> list[Box | None]:
+    """The box around the points of each of `n` labels (-1: no label), None for a label with no points."""
+    own = labels >= 0
+    extent = group_boxes(np.hstack([points[own, :2], points[own, :2]]), labels[own], n)
+    return [tuple(box) if box[0] <= box[2] else None for box in extent.tolist()]  # type: ignore[misc]
 
 
 def _char_spans(text: str, emissions: tuple[int, ...], frames: Frames, ink: Ink) -> list[CharSpan]:
     """Each character owns the frames closer to its emission than to its neighbours'."""
-    points = ink.points()
-    n = len(frames)
-    cuts = [0] + [(a + b + 1) // 2 for a, b in zip(emissions, emissions[1:])] + [n]
-    spans = []
-    point_index, stroke_index = frames.point_index.tolist(), frames.stroke_index.tolist()  # short runs: sets beat np.unique
-    for k, (char, frame) in enumerate(zip(text, emissions)):
-        start, end = cuts[k], max(cuts[k + 1], cuts[k] + 1)
-        idx = np.array(sorted(set(point_index[start:end])), frames.point_index.dtype)
-        strokes = tuple(sorted(set(stroke_index[start:end])))
-        spans.append(CharSpan(char, frame, start, end, strokes, idx, _bbox(points, idx) if char != " " else None))
-    return spans
+    if not text:
+        return []
+    emitted = np.asarray(emissions)
+    starts = np.concatenate([[0], (emitted[:-1] + emitted[1:] + 1) // 2])
+    ends = np.append(starts[1:], len(frames))
+    owner = np.repeat(np.arange(len(text)), ends - starts)
+    boxes = _boxes(ink.points()[frames.point_index], owner, len(text))
+    points, strokes = _distinct(frames.point_index, owner, len(text)), _distinct(frames.stroke_index, owner, len(text))
+    return [CharSpan(char, frame, start, end, tuple(stroke_ids.tolist()), idx, box if char != " " else None)
+            for char, frame, start, end, stroke_ids, idx, box
+            in zip(text, emissions, starts.tolist(), ends.tolist(), strokes, points, boxes)]
 
 
 def _word_spans(chars: list[CharSpan], frames: Frames, ink: Ink) -> list[WordSpan]:
@@ -311,21 +325,17 @@ def _word_spans(chars: list[CharSpan], frames: Frames, ink: Ink) -> list[WordSpa
     owner = np.full(len(frames), -1)
     for w, g in enumerate(groups):
         owner[chars[g[0]].start: chars[g[-1]].end] = w
-    points, point_strokes = ink.points(), ink.stroke_ids()
+    point_strokes = ink.stroke_ids()
     voted = owner >= 0
     size = int(max(frames.stroke_index.max(), point_strokes.max(initial=0))) + 1
     tally = np.bincount(frames.stroke_index[voted] * len(groups) + owner[voted], minlength=size * len(groups))
     tally = tally.reshape(size, len(groups))  # votes per (stroke, word); ties go to the first word
     word_of_stroke = np.where(tally.any(axis=1), tally.argmax(axis=1), -1)
-    stroke_word = {s: w for s, w in enumerate(word_of_stroke.tolist()) if w >= 0}
-    point_word = word_of_stroke[point_strokes]
-    words = []
-    for w, g in enumerate(groups):
-        strokes = tuple(s for s, owner_word in stroke_word.items() if owner_word == w)
-        idx = np.flatnonzero(point_word == w)
-        text = "".join(chars[k].char for k in g)
-        words.append(WordSpan(text, g[0], g[-1], chars[g[0]].start, chars[g[-1]].end, strokes, _bbox(points, idx)))
-    return words
+    boxes = _boxes(ink.points(), word_of_stroke[point_strokes], len(groups))
+    by_word = np.argsort(word_of_stroke, kind="stable")
+    strokes = _split(by_word, np.searchsorted(word_of_stroke[by_word], np.arange(len(groups) + 1)))[1:]
+    return [WordSpan("".join(chars[k].char for k in g), g[0], g[-1], chars[g[0]].start, chars[g[-1]].end,
+                     tuple(strokes[w].tolist()), boxes[w]) for w, g in enumerate(groups)]
 
 
 LINE_GAP = 1.0  # writing heights between lines laid side by side in `Frames.xy`
