@@ -220,8 +220,8 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         np.minimum.at(root, a, low)
         np.minimum.at(root, b, low)
         root = root[root]
-        if np.array_equal(root, before):
-            return np.unique(root, return_inverse=True)[1]
+        if np.array_equal(root, before):  # the roots, numbered in order, name their components
+            return (np.cumsum(root == np.arange(n)) - 1)[root]
 
 
 def _level_pairs(mid: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
