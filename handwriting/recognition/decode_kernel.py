@@ -221,7 +221,12 @@ def _step(lp, t, prune, contexts, words, weights, blank, label, lm, ints, table,
         i, c = kept[r] // (k + 1), kept[r] % (k + 1)
         if c > 0:
             cls = candidates[c - 1]
-            if context_after(contexts, ints[i, CONTEXT], cls) < 0 or word_state_after(words, ints[i, WORD], cls) < 0:
+            context, word = context_next[ints[i, CONTEXT], cls], word_next[ints[i, WORD], cls]
+            if context < 0:
+                context = context_after(contexts, ints[i, CONTEXT], cls)
+            if word < 0:
+                word = word_state_after(words, ints[i, WORD], cls)
+            if context < 0 or word < 0:
                 missing += 1
     if missing:
         meta[NEEDED] = missing
