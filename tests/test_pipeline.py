@@ -9,10 +9,12 @@ torch = pytest.importorskip("torch")
 
 from handwriting.cli import main  # noqa: E402
 from handwriting.errors import ModelError  # noqa: E402
-from handwriting.training.export import PARITY_TOLERANCE, export, parity  # noqa: E402
+from handwriting.training.export import PARITY_TOLERANCE, QUANTIZED_AGREEMENT, export, parity  # noqa: E402
 from handwriting.formats import write_ink  # noqa: E402
 from handwriting.training.model import BiLSTMCTC, ModelConfig  # noqa: E402
 from handwriting.training.onnx_graph import build_graph, state_from_onnx  # noqa: E402
+from handwriting.recognition.explain import explain  # noqa: E402
+from handwriting.recognition.modelfile import float_weights  # noqa: E402
 from handwriting.recognition.recognizer import Recognizer  # noqa: E402
 from handwriting.shards import write_shard  # noqa: E402
 from handwriting.training.synth import synthesize  # noqa: E402
@@ -101,6 +103,25 @@ def test_the_last_epochs_are_kept_and_export_averages_them(tiny_run, tmp_path, c
     capsys.readouterr()
     assert main(["export", str(tmp_path / "other.pt"), str(kept[-1]), "--out", str(tmp_path / "x.onnx")]) == 1
     assert "other.pt: cannot be averaged with" in capsys.readouterr().err and not (tmp_path / "x.onnx").exists()
+
+
+def test_a_quantized_export_is_smaller_and_reads_the_same_words(tiny_run, tmp_path):
+    root, inks, _ = tiny_run
+    best = str(root / "run" / "best.pt")
+    assert main(["export", best, "--out", str(tmp_path / "f.onnx")]) == 0
+    assert main(["export", best, "--out", str(tmp_path / "q.onnx"), "--quantize"]) == 0
+    full, small = Recognizer(tmp_path / "f.onnx", lm=None), Recognizer(tmp_path / "q.onnx", lm=None)
+    assert small.model.metadata["quantized"] == "int8" and "quantized" not in full.model.metadata
+    assert float(small.model.metadata["quantized_agreement"]) >= QUANTIZED_AGREEMENT
+    assert (tmp_path / "q.onnx").stat().st_size < 0.6 * (tmp_path / "f.onnx").stat().st_size
+    texts = [r.text for r in small.recognize_batch(inks)]
+    assert sum(t == w for t, w in zip(texts, WORDS)) >= 5, texts
+    exact, stored = float_weights(full.model.proto), float_weights(small.model.proto)
+    assert exact.keys() == stored.keys()
+    for name, value in exact.items():  # int8: within half a step of 1/127 of the largest weight
+        assert np.abs(stored[name] - value).max() <= np.abs(value).max() / 127 * 0.51 + 1e-7, name
+    x = explain(small, inks[0], k=3)  # cells and saliency from the int8 weights, as stored
+    assert x.cells[0].shape[1:] == (2, 48) and np.isfinite(x.saliency).all()
 
 
 def test_recognize_cli_reports_bad_files_and_keeps_good_ones(tiny_run, tmp_path, capsys):

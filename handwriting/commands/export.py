@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                  "the run's epoch-N.pt) are averaged, the last one's settings kept")
     p.add_argument("--out", required=True, type=output_file, help="the .onnx file to write")
     p.add_argument("--card", help="a text/markdown file to embed as the model card")
+    p.add_argument("--quantize", action="store_true", help="store the network's weights as int8: a quarter of the "
+                                                            "size and faster on a CPU, readings a little less exact")
     p.set_defaults(run=_run)
 
 
@@ -50,8 +52,8 @@ def _run(args: argparse.Namespace) -> int:
                 "options": checkpoint.get("options"), **({"averaged": checkpoint["averaged"]} if "averaged" in checkpoint else {})}
     model = model_from_checkpoint(checkpoint)
     try:
-        error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card)
+        error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card, args.quantize)
     except (TypeError, ValueError, KeyError) as exc:  # settings of the wrong kind in a damaged checkpoint
         raise HandwritingError(f"{name}: cannot be exported ({exc})") from None
-    print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e})")
+    print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e}{', weights int8' if args.quantize else ''})")
     return 0

@@ -30,12 +30,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from onnx import numpy_helper
 
 from handwriting.alphabet import BLANK, Alphabet
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
-from handwriting.recognition.modelfile import ModelFile
+from handwriting.recognition.modelfile import ModelFile, float_weights
 from handwriting.recognition.preprocess import FEATURE_NAMES
 from handwriting.recognition.recognizer import Recognition, Recognizer
 
@@ -71,7 +70,7 @@ def _weights(model: ModelFile) -> _Weights:
     """The network's weights (DTYPE) from the ONNX initializers, converted once per ModelFile."""
     key = id(model)
     if key not in _CACHE:
-        a = {t.name: numpy_helper.to_array(t).astype(DTYPE) for t in model.proto.graph.initializer}
+        a = {name: value.astype(DTYPE) for name, value in float_weights(model.proto).items()}
         layers = [_Layer(a[f"W_{n}"], a[f"R_{n}"], np.add(*np.split(a[f"B_{n}"], 2, axis=1)))
                   for n in range(model.layers)]
         _CACHE[key] = _Weights(a["feature_mean"], a["feature_std"], layers, a["output_weight"], a["output_bias"])

@@ -16,6 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import onnxruntime as ort
 
 from handwriting.alphabet import Alphabet
@@ -27,7 +28,7 @@ from handwriting.recognition.preprocess import PreprocessConfig
 if TYPE_CHECKING:
     import onnx
 
-__all__ = ["ModelFile", "load_model_file", "default_model_path", "FORMAT_VERSION"]
+__all__ = ["ModelFile", "load_model_file", "default_model_path", "float_weights", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "alphabet", "preprocess", "model_config")
@@ -135,3 +136,22 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     if int(config.get("num_classes", -1)) != alphabet.num_classes:
         raise ModelError(path, "alphabet size does not match the network's output")
     return ModelFile(path, session, alphabet, preprocess, config, metadata, data)
+
+
+def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """The graph's initializers by their float names, int8 weights of a quantized model (written by
+    `handwriting export --quantize`: `W_<n>`, `R_<n>`, `output_weight` stored as `<name>_quantized`
+    with a scale and zero point, the LSTM's transposed to [direction, input, 4 x hidden]) given
+    back as the float values the quantized network computes with."""
+    from onnx import numpy_helper
+
+    tensors = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    out = {name: value for name, value in tensors.items() if not name.endswith(("_quantized", "_scale", "_zero_point"))}
+    for name in tensors:
+        if name.endswith("_quantized"):
+            base = name.removesuffix("_quantized")
+            scale, zero = tensors[base + "_scale"], tensors[base + "_zero_point"]
+            q = tensors[name].astype(np.float32) - zero.astype(np.float32).reshape(zero.shape + (1,) * (tensors[name].ndim - zero.ndim))
+            value = q * scale.reshape(scale.shape + (1,) * (q.ndim - scale.ndim))
+            out[base] = np.swapaxes(value, 1, 2) if value.ndim == 3 else value  # LSTM: back to [direction, 4H, input]
+    return out

@@ -16,6 +16,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from handwriting.recognition.modelfile import float_weights
+
 __all__ = ["build_graph", "state_from_onnx", "read_metadata", "TORCH_TO_ONNX_GATES", "OPSET"]
 
 OPSET = 17
@@ -98,7 +100,7 @@ def read_metadata(model: onnx.ModelProto) -> dict[str, str]:
 
 def state_from_onnx(model: onnx.ModelProto) -> dict[str, np.ndarray]:
     """The `BiLSTMCTC` state dict (numpy) that `build_graph` was made from."""
-    weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    weights = float_weights(model)
     config = json.loads(read_metadata(model)["model_config"])
     hidden = config["hidden"]
     state = {
