@@ -23,18 +23,18 @@ THRESHOLD = 0.2
 
 
 def _habits(ink: Ink) -> tuple[float, float, int]:
-    """Share of strokes starting above their mean y, mean sign of the turns, strokes judged."""
-    top = turn = 0.0
-    judged = 0
-    for stroke in ink.strokes:
-        if len(stroke) < 3:
-            continue
-        judged += 1
-        top += stroke[0, 1] < stroke[:, 1].mean()
-        step = np.diff(stroke[:, :2], axis=0)
-        cross = step[:-1, 0] * step[1:, 1] - step[:-1, 1] * step[1:, 0]
-        turn += float(np.sign(cross).mean())
-    return top / max(judged, 1), turn / max(judged, 1), judged
+    """Share of strokes starting above their mean y, mean sign of the turns, strokes judged (those of 3 points or more)."""
+    judged = [stroke[:, :2] for stroke in ink.strokes if len(stroke) >= 3]
+    if not judged:
+        return 0.0, 0.0, 0
+    top = sum(bool(stroke[0, 1] < stroke[:, 1].mean()) for stroke in judged)
+    sizes = np.array([len(stroke) for stroke in judged])
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    step = np.diff(np.concatenate(judged), axis=0)
+    signs = np.sign(step[:-1, 0] * step[1:, 1] - step[:-1, 1] * step[1:, 0])  # a stroke's turns: from its first point, n - 2 of them
+    running = np.concatenate([[0.0], np.cumsum(signs)])  # sums of whole numbers: exact
+    turn = sum(((running[first + sizes - 2] - running[first]) / (sizes - 2)).tolist())
+    return top / len(judged), turn / len(judged), len(judged)
 
 
 def looks_upside_down(ink: Ink) -> bool:
