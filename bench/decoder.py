@@ -4,7 +4,8 @@
         [--before TREE] --out bench/decoder.json [--quick]
 
 The former decoder is `TREE/handwriting/recognition/decode.py` with `--before TREE` (a checkout of an
-earlier commit: `git worktree add /tmp/before HEAD~1`), else the pure-Python one kept as
+earlier commit: `git worktree add /tmp/before HEAD~1`; it runs with this checkout's kernels
+and LM, so their interface must not have changed), else the pure-Python one kept as
 `tests/reference_decoder.py`. Sections, each measured old and new in interleaved rounds
 in this one process (one BLAS/OpenMP thread, one onnxruntime thread):
 - updates: `Recognizer.recognize` of real inks of 250-2,000 points (as a live update does:
