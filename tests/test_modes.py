@@ -63,8 +63,7 @@ def test_masks_and_contexts():
     assert allowed_classes("text", ALPHABET) is None
     assert word[0] and not word[ALPHABET.encode(" ")[0]] and word[ALPHABET.encode("Q")[0]]
     assert digits[ALPHABET.encode("7")[0]] and not digits[ALPHABET.encode("q")[0]]
-    assert lm_context("word", "") == " " and lm_context("text", "") == ""
-    assert lm_context("text", "Dear") == "Dear " and lm_context("word", "is ") == "is "
+    assert lm_context("") == "" and lm_context("Dear") == "Dear " and lm_context("is ") == "is "
     with pytest.raises(HandwritingError, match="unknown reading mode"):
         Reading("sentence")
 

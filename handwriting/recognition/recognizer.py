@@ -160,7 +160,7 @@ class Recognizer:
         if beam <= 1 and lm is None:
             return [greedy(log_probs)]
         return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
-                           self.insertion_bonus, n_best, context=lm_context(reading.mode, context))
+                           self.insertion_bonus, n_best, context=lm_context(context))
 
     def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:
         """`recognition` with up to `n` readings per word: the word as read, then the best
