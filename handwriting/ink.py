@@ -39,11 +39,14 @@ class Ink:
 
     def __post_init__(self) -> None:
         strokes = tuple(_as_stroke(s) for s in self.strokes)
+        points = np.zeros((0, 4))
         if strokes:
             if "timed" not in self.meta and not any(np.isfinite(s[:, T]).any() for s in strokes):
                 object.__setattr__(self, "meta", {**self.meta, "timed": False})  # times below are invented
-            strokes = _checked(strokes)
+            points, strokes = _checked(strokes)
+        points.setflags(write=False)
         object.__setattr__(self, "strokes", strokes)
+        object.__setattr__(self, "_points", points)
 
     # -- construction -------------------------------------------------------------
     @classmethod
@@ -67,10 +70,8 @@ class Ink:
         return not self.strokes
 
     def points(self) -> np.ndarray:
-        """All points as one (N, 4) array."""
-        if not self.strokes:
-            return np.zeros((0, 4))
-        return np.concatenate(self.strokes)
+        """All points as one read-only (N, 4) array (the strokes are views of it)."""
+        return self._points  # type: ignore[attr-defined]
 
     def stroke_ids(self) -> np.ndarray:
         """For every point of `points()`, the index of its stroke."""
@@ -150,9 +151,9 @@ class Ink:
         return f"Ink({self.num_strokes} strokes, {self.num_points} points, label={self.label!r})"
 
 
-def _checked(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    """The strokes as read-only views of one array, points checked and times repaired (one
-    pass over the whole ink: a page of many strokes costs about as much as a long line)."""
+def _checked(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """All points as one read-only array and the strokes as views of it, points checked and times
+    repaired (one pass over the whole ink: a page of many strokes costs about as much as a long line)."""
     lengths = np.array([len(s) for s in strokes])
     if not lengths.all():
         raise ValueError(f"stroke {int(np.argmin(lengths))} has no points")
@@ -166,7 +167,8 @@ def _checked(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     else:
         points = np.concatenate(_repair_time(strokes))
     points.setflags(write=False)
-    return tuple(np.split(points, ends[:-1]))
+    bounds = [0, *ends.tolist()]
+    return points, tuple(points[a:b] for a, b in zip(bounds, bounds[1:]))
 
 
 def _repair_time(strokes: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
