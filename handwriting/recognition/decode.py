@@ -121,7 +121,7 @@ class _Search:
         """The best `n_best` prefixes, each finished word outside the lexicon costing `oov_penalty`."""
         count, word, record = int(self.meta[self.kernel.COUNT]), self.kernel.WORD, self.kernel.RECORD
         ints = self.ints[:count]
-        oov = self.tables()[1][1][ints[:, word]]
+        oov = self.states[1].oov[ints[:, word]] if self.states is not None else np.zeros(count, bool)
         scores = (np.logaddexp(self.blank[:count], self.label[:count]).astype(np.float64) + self.lm[:count]
                   - np.where(oov, oov_penalty, 0.0)).tolist()
         ranked = sorted(range(count), key=lambda j: -scores[j])[:n_best]
