@@ -8,9 +8,9 @@ Every decoded character carries the frames where it was emitted.
 The beam search keeps each prefix as integers (a node of the trie of prefixes seen, its
 parent, last class, LM context state, lexicon word state and the record of its emission
 frames), so a step costs the same at frame 10 as at frame 10,000. Its frame loop is
-compiled (`handwriting.recognition.decode_kernel`, numba, imported with the first beam search); this
-module holds the search's arrays and numbers new LM states (Python objects) when the
-loop asks for them.
+compiled (`handwriting.recognition.decode_kernel`, numba, imported with the first beam search) and
+numbers new LM states in the LM's tables itself; this module holds the search's arrays and
+enlarges them, and the LM's tables, when the loop asks for room.
 """
 
 from __future__ import annotations

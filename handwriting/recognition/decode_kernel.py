@@ -26,7 +26,7 @@ __all__ = ["search", "grown", "path", "DONE", "GROW", "NEED", "PID", "PARENT", "
 
 DONE, GROW, NEED = range(3)
 PID, PARENT, END, CONTEXT, WORD, RECORD = range(6)  # a beam's columns: trie node, parent's node, last class, LM states, record
-COUNT, NODES, RECORDS, FRAME, NEEDED = range(5)  # meta: beams, trie nodes, records, next frame, rows of `need`
+COUNT, NODES, RECORDS, FRAME, NEEDED = range(5)  # meta: beams, trie nodes, records, next frame, LM states without room
 LN2, NEG_INF = range(2)  # consts: ln 2 and -inf in the network's float type
 
 
