@@ -342,6 +342,8 @@ def _same_level(chain: np.ndarray, anchors: np.ndarray, box: np.ndarray, mid: np
     """Chains that continue one another on the same level (their end anchors less than LEVEL
     line spacings apart vertically), less than a line gap apart side by side, become one line."""
     n = int(chain.max()) + 1
+    if n == 1:
+        return chain
     order = anchors[np.lexsort((box[anchors, 0], chain[anchors]))]
     first = order[_run_starts(chain[order])]  # leftmost anchor of each chain
     order = anchors[np.lexsort((box[anchors, 2], chain[anchors]))]
@@ -359,6 +361,8 @@ def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np
     """A narrow line joins the line beside it holding the nearest piece, if that line spans
     most of its height or that piece lies less than NEAR_LEVEL line spacings away."""
     n = int(line.max()) + 1
+    if n == 1:
+        return line
     extent = group_boxes(box, line, n)
     for small in np.flatnonzero(extent[:, 2] - extent[:, 0] < SMALL_LINE * unit):
         if not np.isfinite(extent[small, 0]):
@@ -419,6 +423,8 @@ def _reading_order(lbox: np.ndarray, lmid: np.ndarray, spacing: float) -> list[i
     BLOCK_GAP line spacings apart) side by side left to right, else top to bottom; lines
     top to bottom in a block."""
     n = len(lmid)
+    if n == 1:
+        return [0]
     a, b = np.triu_indices(n, 1)
     stacked = (_gap(lbox, a, b) < 0) & (np.abs(lmid[a] - lmid[b]) < BLOCK_GAP * spacing)
     block = _components(n, a[stacked], b[stacked])

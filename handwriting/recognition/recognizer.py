@@ -342,7 +342,15 @@ LINE_GAP = 1.0  # writing heights between lines laid side by side in `Frames.xy`
 
 
 def _line_ink(ink: Ink, strokes: tuple[int, ...]) -> Ink:
+    if _whole_in_order(strokes, ink.num_strokes):
+        return ink
     return Ink(tuple(ink.strokes[k] for k in strokes), writer=ink.writer)
+
+
+def _whole_in_order(strokes: tuple[int, ...], count: int) -> bool:
+    """Whether a line's `strokes` are all `count` strokes of its ink, in writing order (its
+    own numbering is the ink's)."""
+    return len(strokes) == count and strokes == tuple(range(count))
 
 
 def _content_key(strokes: tuple[np.ndarray, ...]) -> bytes:
@@ -360,6 +368,8 @@ def _mapped(strokes: tuple[int, ...], stroke_map: list[int]) -> tuple[int, ...]:
 def _placed(part: Recognition, line: TextLine, point_starts: np.ndarray, frame_start: int, char0: int
             ) -> tuple[list[CharSpan], list[WordSpan], np.ndarray, np.ndarray]:
     """A line's characters and words numbered in the whole ink, and its frames' points and strokes."""
+    if frame_start == 0 and char0 == 0 and _whole_in_order(line.strokes, len(point_starts) - 1):
+        return part.characters, part.words, part.frames.point_index, part.frames.stroke_index
     stroke_map = np.asarray(line.strokes, int)
     strokes = stroke_map.tolist()
     lengths = point_starts[stroke_map + 1] - point_starts[stroke_map]
