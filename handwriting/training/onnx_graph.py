@@ -61,7 +61,7 @@ def build_graph(state: dict[str, np.ndarray], layers: int, hidden: int, metadata
         nodes += [
             helper.make_node(
                 "LSTM", [f"layer_input_{layer}", f"W_{layer}", f"R_{layer}", f"B_{layer}", "lengths"],
-                [f"lstm_out_{layer}"], hidden_size=hidden, direction="bidirectional",
+                [f"lstm_out_{layer}"], name=f"lstm_{layer}", hidden_size=hidden, direction="bidirectional",
             ),
             helper.make_node("Transpose", [f"lstm_out_{layer}"], [f"directions_last_{layer}"], perm=[0, 2, 1, 3]),
             helper.make_node("Reshape", [f"directions_last_{layer}", "merge_directions_shape"], [f"hidden_{layer}"]),
