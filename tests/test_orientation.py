@@ -31,3 +31,17 @@ def test_recognize_warns_and_y_up_reads_it(lines, tmp_path, capsys):
     record = json.loads(out)
     assert "warning" not in record and "warning" not in err
     assert record["text"].split()[:2] == lines[0].label.split()[:2]
+
+
+def test_the_network_overrules_habits_that_call_written_ink_upside_down(lines, tmp_path, capsys, monkeypatch):
+    import handwriting.recognition.batch as batch
+
+    monkeypatch.setattr(batch, "looks_upside_down", lambda ink: True)  # the habits mistaken, as on a few single words
+    path = tmp_path / "written.inkml"
+    write_ink(lines[0], path)
+    assert main(["recognize", str(path), "--format", "jsonl", "--no-lm"]) == 0
+    out, err = capsys.readouterr()
+    assert "warning" not in json.loads(out) and "y-up" not in err
+    write_ink(flip_y(lines[0]), path)  # really upside down: the network agrees with the habits
+    assert main(["recognize", str(path), "--format", "jsonl", "--no-lm"]) == 0
+    assert "try --y-up" in json.loads(capsys.readouterr()[0])["warning"]

@@ -11,14 +11,19 @@ import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
+
+import numpy as np
 
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
 from handwriting.limits import recognize_problem
-from handwriting.recognition.orientation import flip_y, looks_upside_down
+from handwriting.recognition.orientation import flip_y, looks_upside_down, surer_flipped
 from handwriting.shutdown import die_with_parent
+
+if TYPE_CHECKING:
+    from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["ItemResult", "recognize_files", "iter_items"]
 
@@ -97,10 +102,16 @@ def _recognize_file(path: str) -> list[ItemResult]:
         for (k, index, ink), rec in zip(chunk, recognizer.recognize_batch([ink for _, _, ink in chunk])):
             d = rec.to_dict()
             warning = f"{path}: item {index}: the ink looks upside down (stored y-up?): try --y-up" \
-                if not _worker_y_up and looks_upside_down(ink) else None
+                if not _worker_y_up and _upside_down(recognizer, ink, rec.log_probs) else None
             results[k] = ItemResult(path, index, ink.label, rec.text, d["alternatives"], d["words"], None, d["lines"],
                                     warning)
     return [r for r in results if r is not None]
+
+
+def _upside_down(recognizer: Recognizer, ink: Ink, log_probs: np.ndarray) -> bool:
+    """Whether `ink` (read as `log_probs`) is most likely y-up: its strokes' habits say so and
+    the network is surer of it flipped."""
+    return looks_upside_down(ink) and surer_flipped(log_probs, recognizer.recognize(flip_y(ink)).log_probs)
 
 
 def recognize_files(paths: list[str], model: str | None = None, jobs: int = 1, progress: bool = False,

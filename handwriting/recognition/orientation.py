@@ -7,6 +7,12 @@ often than not on screen (y down). The score adds the share of strokes starting 
 their middle less one half to twice the mean sign of the turns. Measured on 600 random
 IAM-OnDB lines: over the threshold for 0.7 % of them as written and 88 % of them
 flipped. Inks with fewer than 8 strokes of 3 points are not judged.
+
+Where the habits say upside down, the network has the last word (`surer_flipped`): it
+reads the ink flipped too, and the ink counts as upside down only if it is surer of that
+reading (the mean log-probability of its most likely class per frame). On held-out
+writers (887 IAM-OnDB lines, 600 UNIPEN words, 600 UNIPEN text items) the habits flag
+14 inks as written and 1,303 flipped; with the network's word, 3 and 1,300.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import numpy as np
 
 from handwriting.ink import Ink
 
-__all__ = ["looks_upside_down", "flip_y", "MIN_STROKES"]
+__all__ = ["looks_upside_down", "surer_flipped", "flip_y", "MIN_STROKES"]
 
 MIN_STROKES = 8
 TURN_WEIGHT = 2.0
@@ -47,3 +53,13 @@ def flip_y(ink: Ink) -> Ink:
     """`ink` with y negated (y-up ink made y-down)."""
     flip = np.array([1.0, -1.0, 1.0, 1.0])
     return Ink(tuple(s * flip for s in ink.strokes), ink.label, ink.writer, dict(ink.meta))
+
+
+def certainty(log_probs: np.ndarray) -> float:
+    """How sure the network is of what it read: the mean over frames of the most likely class's log-probability."""
+    return float(log_probs.max(axis=1).mean()) if len(log_probs) else 0.0
+
+
+def surer_flipped(as_written: np.ndarray, flipped: np.ndarray) -> bool:
+    """Whether the network is surer of its reading of an ink flipped (log-probs `flipped`) than as written."""
+    return certainty(flipped) > certainty(as_written)
