@@ -182,3 +182,16 @@ def test_finetune_adapts_to_a_new_hand_and_refuses_to_get_worse(tiny_run, tmp_pa
     assert report.held_back == 3 and report.trained_on == 9
     assert report.written and report.cer_after < report.cer_before
     assert Recognizer(tmp_path / "mine.onnx", lm=None).model.training["held_back_cer_after"] == report.cer_after
+
+
+def test_an_exported_model_is_written_again_as_int8_with_its_card_and_history(tiny_run, tmp_path):
+    root, inks, _ = tiny_run
+    card = tmp_path / "card.md"
+    card.write_text("# tiny model\n")
+    assert main(["export", str(root / "run" / "best.pt"), "--out", str(tmp_path / "f.onnx"), "--card", str(card)]) == 0
+    assert main(["export", str(tmp_path / "f.onnx"), "--out", str(tmp_path / "q.onnx"), "--quantize"]) == 0
+    full, small = Recognizer(tmp_path / "f.onnx", lm=None), Recognizer(tmp_path / "q.onnx", lm=None)
+    assert small.model.metadata["quantized"] == "int8" and small.model.metadata["model_card"] == "# tiny model\n"
+    assert small.model.training == {**full.model.training, "written_again_from": "f.onnx"}
+    texts = [r.text for r in small.recognize_batch(inks)]
+    assert sum(t == w for t, w in zip(texts, WORDS)) >= 5, texts

@@ -1,9 +1,11 @@
 """`handwriting export CKPT [CKPT...] --out model.onnx`: a checkpoint (or the mean of several
-checkpoints' weights) as one self-describing ONNX file."""
+checkpoints' weights) as one self-describing ONNX file; `handwriting export model.onnx --out
+small.onnx --quantize`: an exported model written again (its int8 version, its card replaced)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from handwriting.errors import HandwritingError
@@ -16,7 +18,8 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a training checkpoint to ONNX (checked against torch)")
     p.add_argument("checkpoint", nargs="+", help="a .pt checkpoint written by `handwriting train`; several (e.g. "
-                                                 "the run's epoch-N.pt) are averaged, the last one's settings kept")
+                                                 "the run's epoch-N.pt) are averaged, the last one's settings kept; "
+                                                 "or one exported .onnx model, written again")
     p.add_argument("--out", required=True, type=output_file, help="the .onnx file to write")
     p.add_argument("--card", help="a text/markdown file to embed as the model card")
     p.add_argument("--quantize", action="store_true", help="store the weights of the LSTMs after the first and of "
@@ -37,20 +40,16 @@ def _card(path: str) -> str:
 def _run(args: argparse.Namespace) -> int:
     try:
         from handwriting.training.export import export
-        from handwriting.training.train import averaged_checkpoint, load_checkpoint, model_from_checkpoint
+        from handwriting.training.train import model_from_checkpoint
     except ImportError as exc:
         raise HandwritingError(f"export needs torch: pip install 'handwriting[train]' ({exc})") from None
-    card = _card(args.card) if args.card else ""
     name = args.checkpoint[-1]
-    checkpoint = load_checkpoint(name) if len(args.checkpoint) == 1 else averaged_checkpoint(args.checkpoint)
+    checkpoint, training, card = _source(args.checkpoint)
+    card = _card(args.card) if args.card else card
     try:
         PreprocessConfig.from_dict(checkpoint["preprocess"])
     except (TypeError, ValueError) as exc:
         raise HandwritingError(f"{name}: damaged preprocessing settings ({exc})") from None
-    state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}
-    history = state["history"] if isinstance(state.get("history"), list) else []
-    training = {"epochs": state.get("epoch"), "last": history[-1] if history else None,
-                "options": checkpoint.get("options"), **({"averaged": checkpoint["averaged"]} if "averaged" in checkpoint else {})}
     model = model_from_checkpoint(checkpoint)
     try:
         error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card, args.quantize)
@@ -58,3 +57,26 @@ def _run(args: argparse.Namespace) -> int:
         raise HandwritingError(f"{name}: cannot be exported ({exc})") from None
     print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e}{', weights int8' if args.quantize else ''})")
     return 0
+
+
+def _source(paths: list[str]) -> tuple[dict, dict, str]:
+    """What to export: the checkpoint (one, or the mean of several; an exported model rebuilt as
+    one), the training summary for the metadata, and the model card it already has."""
+    from handwriting.training.train import averaged_checkpoint, load_base, load_checkpoint
+
+    name = paths[-1]
+    if len(paths) == 1 and Path(name).suffix.lower() == ".onnx":
+        from handwriting.recognition.modelfile import load_model_file
+
+        model = load_model_file(name)
+        try:
+            training = model.training if isinstance(model.training, dict) else {}
+        except json.JSONDecodeError:
+            training = {}
+        return load_base(name), {**training, "written_again_from": Path(name).name}, model.metadata.get("model_card", "")
+    checkpoint = load_checkpoint(name) if len(paths) == 1 else averaged_checkpoint(paths)
+    state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}
+    history = state["history"] if isinstance(state.get("history"), list) else []
+    training = {"epochs": state.get("epoch"), "last": history[-1] if history else None,
+                "options": checkpoint.get("options"), **({"averaged": checkpoint["averaged"]} if "averaged" in checkpoint else {})}
+    return checkpoint, training, ""
