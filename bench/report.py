@@ -39,7 +39,8 @@ def _machine(results: dict) -> str:
                      f"({p['cpu']:.1f} cores)" for p in start["busy"][:3]) or "none"
     loads = [v["loadavg"][0] for v in results["load"].values() if isinstance(v, dict) and "loadavg" in v]
     model = results["suite"].get("model_config", {})
-    shape = f" ({model['layers']}x{model['hidden']} BiLSTM)" if model else ""
+    weights = ", weights int8" if results["suite"].get("quantized") else ""
+    shape = f" ({model['layers']}x{model['hidden']} BiLSTM{weights})" if model else ""
     return (f"Model `{Path(results['suite']['model']).name}`{shape}, LM `{Path(results['suite']['lm']).name}`. "
             f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, onnxruntime "
             f"{m['onnxruntime']}, torch {m['torch']}, numpy {m['numpy']}; {m['date']}. Load average (1 min) "
@@ -102,7 +103,9 @@ def _runtimes(rt: dict) -> str:
     for n in rt["threads"]:
         header += [f"ort {n}t", f"torch {n}t", f"torch/ort {n}t"]
     return (f"### onnxruntime vs torch eager (ms, same weights and inputs)\n\n"
-            f"{rt['rounds']} interleaved rounds; torch/ort > 1: onnxruntime faster.\n\n"
+            f"{rt['rounds']} interleaved rounds; torch/ort > 1: onnxruntime faster. Max abs diff: of the "
+            f"log-probs (for an int8 model torch runs the stored weights in float32 while onnxruntime also "
+            f"quantizes the activations: up to about 1).\n\n"
             + _table(header + ["max abs diff"], rows))
 
 

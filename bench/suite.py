@@ -148,8 +148,10 @@ def run_suite(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     from handwriting.recognition.modelfile import load_model_file
 
+    model = load_model_file(args.model)
     results: dict = {
-        "suite": {"model": args.model, "model_config": load_model_file(args.model).config, "lm": args.lm,
+        "suite": {"model": args.model, "model_config": model.config, "quantized": model.metadata.get("quantized"),
+                  "lm": args.lm,
                   "data": args.data, "prep": args.prep, "quick": args.quick, "settings": settings.__dict__,
                   "threads": {k: os.environ.get(k) for k in PINNED}},
         "machine": machine.describe(),

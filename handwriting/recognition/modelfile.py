@@ -70,6 +70,11 @@ class ModelFile:
         return int(self.config["hidden"])
 
     @property
+    def quantized(self) -> bool:
+        """Whether the network computes with int8 weights and activations (`export --quantize`)."""
+        return "quantized" in self.metadata
+
+    @property
     def training(self) -> dict:
         return json.loads(self.metadata.get("training") or "{}")
 
