@@ -23,8 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=output_file, help="the .onnx file to write")
     p.add_argument("--card", help="a text/markdown file to embed as the model card")
     p.add_argument("--quantize", action="store_true", help="store the weights of the LSTMs after the first and of "
-                                                            "the output layer as int8: a third of the size and about "
-                                                            "1.7x faster on a CPU, readings a little less exact")
+                                                            "the output layer as int8: a third of the size and 1.5-1.7x "
+                                                            "faster on a CPU, readings a little less exact")
     p.set_defaults(run=_run)
 
 
