@@ -151,8 +151,7 @@ def run_suite(args: argparse.Namespace) -> dict:
     model = load_model_file(args.model)
     results: dict = {
         "suite": {"model": args.model, "model_config": model.config, "quantized": model.metadata.get("quantized"),
-                  "lm": args.lm,
-                  "data": args.data, "prep": args.prep, "quick": args.quick, "settings": settings.__dict__,
+                  "lm": args.lm, "data": args.data, "prep": args.prep, "quick": args.quick, "settings": settings.__dict__,
                   "threads": {k: os.environ.get(k) for k in PINNED}},
         "machine": machine.describe(),
         "load": {"start": machine.load()},

@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
 def _source(paths: list[str]) -> tuple[dict, dict, str]:
     """What to export: the checkpoint (one, or the mean of several; an exported model rebuilt as
     one), the training summary for the metadata, and the model card it already has."""
-    from handwriting.training.train import averaged_checkpoint, load_base, load_checkpoint
+    from handwriting.training.train import averaged_checkpoint, checkpoint_of_model, load_checkpoint
 
     name = paths[-1]
     if len(paths) == 1 and Path(name).suffix.lower() == ".onnx":
@@ -70,10 +70,11 @@ def _source(paths: list[str]) -> tuple[dict, dict, str]:
 
         model = load_model_file(name)
         try:
-            training = model.training if isinstance(model.training, dict) else {}
+            training = model.training
         except json.JSONDecodeError:
             training = {}
-        return load_base(name), {**training, "written_again_from": Path(name).name}, model.metadata.get("model_card", "")
+        summary = {**(training if isinstance(training, dict) else {}), "written_again_from": Path(name).name}
+        return checkpoint_of_model(model), summary, model.metadata.get("model_card", "")
     checkpoint = load_checkpoint(name) if len(paths) == 1 else averaged_checkpoint(paths)
     state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}
     history = state["history"] if isinstance(state.get("history"), list) else []

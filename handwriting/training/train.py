@@ -21,7 +21,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -42,7 +42,10 @@ from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, 
 from handwriting.shards import read_split
 from handwriting.training.train_options import TrainOptions
 
-__all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "model_from_checkpoint", "evaluate_model", "InkDataset"]
+if TYPE_CHECKING:
+    from handwriting.recognition.modelfile import ModelFile
+
+__all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "checkpoint_of_model", "model_from_checkpoint", "evaluate_model", "InkDataset"]
 
 
 class InkDataset(torch.utils.data.Dataset):
@@ -130,9 +133,14 @@ def load_base(path: str | Path) -> dict:
     if Path(path).suffix.lower() != ".onnx":
         return load_checkpoint(path)
     from handwriting.recognition.modelfile import load_model_file
+
+    return checkpoint_of_model(load_model_file(path))
+
+
+def checkpoint_of_model(model: ModelFile) -> dict:
+    """An exported model's network rebuilt as a checkpoint's weights and settings (torch)."""
     from handwriting.training.onnx_graph import state_from_onnx
 
-    model = load_model_file(path)
     state = {k: torch.from_numpy(v.copy()) for k, v in state_from_onnx(model.proto).items()}
     return {"model": state, "model_config": model.config, "alphabet": model.alphabet.chars,
             "preprocess": model.preprocess.to_dict()}
