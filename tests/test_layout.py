@@ -129,6 +129,13 @@ def test_an_empty_ink_has_no_lines_and_a_dot_is_a_line():
     assert [line.strokes for line in find_lines(Ink.from_strokes([[[3.0, 4.0]]]))] == [(0,)]
 
 
+def test_bars_one_over_another_are_one_line_as_an_equals_sign():
+    equals = Ink.from_strokes([[[0, 0], [30, 1]], [[2, 15], [31, 14]]])
+    assert [line.strokes for line in find_lines(equals)] == [(0, 1)]
+    far_apart = Ink.from_strokes([[[0, 0], [30, 1]], [[2, 60], [31, 59]]])  # taller than wide: two rules
+    assert len(find_lines(far_apart)) == 2
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.floats(-1e4, 1e4), st.floats(-1e4, 1e4)), min_size=1, max_size=12), min_size=1, max_size=40))
 def test_every_stroke_is_in_exactly_one_line_and_word(strokes):

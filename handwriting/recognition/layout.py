@@ -55,6 +55,7 @@ BELOW_COST = 3.0  # a mark below a piece costs this much more than one above it
 BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line spacings apart are one block
 GROWN_CHECK = 8  # strokes before the last compared point by point when a page grows (all are compared by length)
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
+BAR = 0.3  # a stroke less tall than this part of its width is a bar (a dash, a stroke of `=`)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ def find_lines(ink: Ink) -> list[TextLine]:
     if len(others):
         chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
     line_of_piece = _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
+    if _bars_only(size, geometry.box):
+        line_of_piece[:] = 0
     marks = np.flatnonzero(piece_of < 0)
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
@@ -200,6 +203,13 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     starts[:1] = True
     np.not_equal(values[1:], values[:-1], out=starts[1:])
     return starts
+
+
+def _bars_only(size: np.ndarray, box: np.ndarray) -> bool:
+    """Whether the ink is only bars and no taller than wide (`=`, `≡`, a dash): one line, whatever the
+    gaps (bars have no height to measure a line by)."""
+    whole = np.concatenate([box[:, :2].min(axis=0), box[:, 2:].max(axis=0)])
+    return bool((size[:, 1] < BAR * size[:, 0]).all() and whole[3] - whole[1] <= whole[2] - whole[0])
 
 
 def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
