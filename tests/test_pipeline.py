@@ -82,6 +82,10 @@ def test_resume_continues_the_run(tiny_run, tmp_path):
     state = train(TrainOptions(**{**first.__dict__, "epochs": 2, "resume": str(tmp_path / "last.pt")}))
     assert state["epoch"] == 2 and len(state["history"]) == 2
     assert state["step"] == 2 * state["history"][0]["step"]
+    # resumed without the shape options, the run still records the network it trains
+    train(TrainOptions(data=first.data, out=str(tmp_path), epochs=3, workers=0, resume=str(tmp_path / "last.pt")))
+    options = load_checkpoint(tmp_path / "last.pt")["options"]
+    assert (options["hidden"], options["layers"]) == (16, 1)
 
 
 def test_the_last_epochs_are_kept_and_export_averages_them(tiny_run, tmp_path, capsys):

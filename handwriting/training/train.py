@@ -19,7 +19,7 @@ import random
 import sys
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -296,6 +296,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
 
     if base:
         model = model_from_checkpoint(base)
+        # the network's shape is the checkpoint's: record that, not the options' defaults
+        options = replace(options, hidden=model.config.hidden, layers=model.config.layers, dropout=model.config.dropout)
     else:
         config = ModelConfig(len(FEATURE_NAMES), alphabet.num_classes, options.hidden, options.layers, options.dropout)
         model = BiLSTMCTC(config)
