@@ -55,9 +55,9 @@ def greedy(log_probs: np.ndarray) -> Hypothesis:
 DEFAULT_BEAM = 32
 LIVE_BEAM = 6
 # LM weight, bonus per character, cost of a finished word outside the lexicon: chosen on
-# IAM-OnDB validation lines with the shipped model and LM (the bonus on every other line,
-# checked on the rest and on UNIPEN; see models/README.md).
-LM_WEIGHT = 0.55
+# IAM-OnDB validation lines with the shipped model and LM (weight and bonus on every other
+# line, checked on the rest and on UNIPEN; see models/README.md).
+LM_WEIGHT = 0.45
 INSERTION_BONUS = 1.0
 OOV_PENALTY = 4.0
 
