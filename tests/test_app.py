@@ -178,7 +178,7 @@ def test_text_updates_while_the_pen_moves_at_most_every_40_ms(qtbot, window, lin
 
 
 def test_the_reading_mode_is_chosen_on_the_toolbar(qtbot, window, line):
-    draw(qtbot, window, canvas_points(window, line, limit=12))
+    draw(qtbot, window, canvas_points(window, line, limit=150))  # "Yes": a few letters
     as_text = settle(qtbot, window).recognition
     window.modes.setCurrentText("word")
     assert window.service.mode == "word"
@@ -188,7 +188,7 @@ def test_the_reading_mode_is_chosen_on_the_toolbar(qtbot, window, line):
     as_char = settle(qtbot, window).recognition
     assert " " not in as_word.text and len(as_word.lines) == 1
     assert len(as_char.text) == 1 and all(len(a.text) == 1 for a in as_char.alternatives)
-    assert as_text.text != as_char.text
+    assert len(as_text.text) > 1, as_text.text
 
 
 def test_undo_redo_and_clear(qtbot, window, line):
