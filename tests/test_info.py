@@ -110,3 +110,22 @@ def test_progress_bar_only_on_a_terminal_and_for_many_files(tmp_path: Path, monk
     assert main(["info", str(tmp_path)]) == 0
     out, err = capsys.readouterr()
     assert "/25" in err and len(out.splitlines()) == 25
+
+
+def test_a_model_file_is_described(tmp_path: Path, capsys) -> None:
+    from handwriting.recognition.modelfile import default_model_path, load_model_file
+
+    shipped = default_model_path()
+    model = load_model_file(shipped)
+    assert main(["info", str(shipped)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{shipped}  model  {model.layers}x{model.hidden} BiLSTM  88 characters  ")
+    assert f"LM {shipped.with_suffix('.lm').name}" in out and "model card inside" in out
+    assert err.strip() == "1 files, 0 inks, 1 models, 0 failures"
+
+    (tmp_path / "broken.onnx").write_bytes(shipped.read_bytes()[:1000])
+    assert main(["info", "--json", str(shipped), str(tmp_path / "broken.onnx")]) == 1
+    described, broken = json_records(capsys.readouterr().out)
+    assert (described["layers"], described["hidden"], described["error"]) == (model.layers, model.hidden, None)
+    assert described["lm"] == str(shipped.with_suffix(".lm")) and described["epochs"] >= 1
+    assert broken["format"] == "model" and "broken.onnx" in broken["error"]

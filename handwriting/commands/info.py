@@ -1,4 +1,5 @@
-"""`handwriting info FILE... [--json]`: what each ink file holds, one line per ink.
+"""`handwriting info FILE... [--json]`: what each ink file holds, one line per ink, and
+what a model file (`.onnx`) is: its network, weights, training and the LM beside it.
 
 A file that cannot be read gives one error record and the others are still read; a
 reader with `read_items` (UNIPEN) reports a bad segment as an error record of its own.
@@ -16,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from handwriting import formats
-from handwriting.errors import InkFormatError
+from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.ink import Ink
 from handwriting.jsonsafe import dumps
 from handwriting.formats.page import is_timed
@@ -27,14 +28,16 @@ PROGRESS_MIN_FILES = 20
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="list the inks in ink files, folders or globs", description=__doc__)
-    p.add_argument("files", nargs="+", metavar="FILE", help="ink file, folder (searched for ink files) or glob")
+    p = sub.add_parser("info", help="list the inks in ink files, folders or globs; describe model files", description=__doc__)
+    p.add_argument("files", nargs="+", metavar="FILE", help="ink or model (.onnx) file, folder (searched for ink files) or glob")
     p.add_argument("--json", action="store_true", help="print one JSON object per ink instead of text")
     p.set_defaults(run=_run)
 
 
 def records(path: Path) -> list[dict]:
-    """One record per ink or per error in `path` (the keys `info --json` prints)."""
+    """One record per ink or per error in `path` (the keys `info --json` prints); one for a model."""
+    if path.suffix.lower() == ".onnx":
+        return [model_record(path)]
     fmt = None
     try:
         fmt = formats.detect_format(path)
@@ -61,9 +64,44 @@ def _record(path: Path, fmt: str | None, index: int | None, item: Ink | InkForma
     }
 
 
+def model_record(path: Path) -> dict:
+    """What a model file is: network shape, weights, alphabet, training summary, LM beside it."""
+    from handwriting.recognition.modelfile import load_model_file
+
+    try:
+        model = load_model_file(path)
+    except HandwritingError as exc:
+        return {"path": str(path), "format": "model", "error": str(exc)}
+    training, lm = model.training, path.with_suffix(".lm")
+    last = training.get("last") or {}
+    return {
+        "path": str(path), "format": "model", "layers": model.layers, "hidden": model.hidden,
+        "characters": len(model.alphabet.chars), "weights": "int8" if model.quantized else "float32",
+        "megabytes": round(len(model.data) / 1e6, 2), "epochs": training.get("epochs"),
+        "validation_cer": last.get("val_cer"), "averaged_checkpoints": len(training.get("averaged") or []) or None,
+        "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")), "error": None,
+    }
+
+
+def _model_text(record: dict) -> str:
+    parts = [record["path"], "model", f"{record['layers']}x{record['hidden']} BiLSTM",
+             f"{record['characters']} characters", f"{record['weights']} weights", f"{record['megabytes']:.1f} MB"]
+    if record["epochs"] is not None:
+        cer = record["validation_cer"]
+        parts.append(f"trained {record['epochs']} epochs" + (f" (validation CER {cer:.2%})" if cer is not None else ""))
+    if record["averaged_checkpoints"]:
+        parts.append(f"mean of {record['averaged_checkpoints']} checkpoints")
+    parts.append(f"LM {Path(record['lm']).name}" if record["lm"] else "no LM beside it")
+    if record["card"]:
+        parts.append("model card inside")
+    return "  ".join(parts)
+
+
 def _text(record: dict) -> str:
     if record["error"] is not None:
         return f"error: {record['error']}"
+    if record["format"] == "model":
+        return _model_text(record)
     parts = [
         f"{record['path']}[{record['index']}]",
         record["format"],
@@ -79,16 +117,18 @@ def _text(record: dict) -> str:
 def _run(args: argparse.Namespace) -> int:
     paths = formats.expand_paths(args.files)
     show_bar = sys.stderr.isatty() and len(paths) >= PROGRESS_MIN_FILES
-    inks = failures = 0
+    inks = models = failures = 0
     for path in tqdm(paths, unit="file", file=sys.stderr, disable=not show_bar, leave=False):
         for record in records(path):
             failed = record["error"] is not None
             failures += failed
-            inks += not failed
+            models += not failed and record["format"] == "model"
+            inks += not failed and record["format"] != "model"
             if args.json:
                 tqdm.write(dumps(record), file=sys.stdout)
             else:
                 tqdm.write(_text(record), file=sys.stderr if failed else sys.stdout)
     if not args.json:
-        print(f"{len(paths)} files, {inks} inks, {failures} failures", file=sys.stderr)
+        found = f"{inks} inks" + (f", {models} models" if models else "")
+        print(f"{len(paths)} files, {found}, {failures} failures", file=sys.stderr)
     return 1 if failures else 0
