@@ -15,7 +15,8 @@ when they were written (y points down), and put in reading order.
 5. Lines: small pieces join the chain of the nearest anchor; chains that continue one
    another on the same level, a line break apart at most, are one line (a line with a
    wide gap in it); a narrow line off the level of its line (a tall capital, quotes, a
-   stray stroke) joins the line beside it.
+   stray stroke) joins the line beside it. An ink of bars only (`=`, dashes), no taller
+   than wide, is one line: bars have no height to measure lines by.
 6. Marks join the nearest piece: side by side first, then above rather than below it (an
    i-dot sits above its letter, a comma at the baseline).
 7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
