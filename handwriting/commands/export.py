@@ -5,7 +5,6 @@ small.onnx --quantize`: an exported model written again (its int8 version, its c
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from handwriting.errors import HandwritingError
@@ -69,11 +68,7 @@ def _source(paths: list[str]) -> tuple[dict, dict, str]:
         from handwriting.recognition.modelfile import load_model_file
 
         model = load_model_file(name)
-        try:
-            training = model.training
-        except json.JSONDecodeError:
-            training = {}
-        summary = {**(training if isinstance(training, dict) else {}), "written_again_from": Path(name).name}
+        summary = {**model.training, "written_again_from": Path(name).name}
         return checkpoint_of_model(model), summary, model.metadata.get("model_card", "")
     checkpoint = load_checkpoint(name) if len(paths) == 1 else averaged_checkpoint(paths)
     state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}

@@ -98,14 +98,10 @@ def find_lines(ink: Ink) -> list[TextLine]:
         anchors = np.arange(n_pieces)
     stacked = _stacked_pairs(box[anchors], mid[anchors], unit)
     spacing = _line_spacing(stacked, mid[anchors], len(anchors), unit)
-    chain = np.full(n_pieces, -1)
-    chain[anchors] = _chains(box[anchors], mid[anchors], stacked, unit, spacing)
-    others = np.flatnonzero(chain < 0)
-    if len(others):
-        chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
-    line_of_piece = _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
-    if _bars_only(size, geometry.box):
-        line_of_piece[:] = 0
+    if _bars_only(size, ink.bounds()):
+        line_of_piece = np.zeros(n_pieces, dtype=int)
+    else:
+        line_of_piece = _chained_lines(box, mid, spread, anchors, stacked, unit, spacing)
     marks = np.flatnonzero(piece_of < 0)
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
@@ -206,11 +202,23 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _bars_only(size: np.ndarray, box: np.ndarray) -> bool:
+def _bars_only(size: np.ndarray, bounds: Box) -> bool:
     """Whether the ink is only bars and no taller than wide (`=`, `≡`, a dash): one line, whatever the
     gaps (bars have no height to measure a line by)."""
-    whole = np.concatenate([box[:, :2].min(axis=0), box[:, 2:].max(axis=0)])
-    return bool((size[:, 1] < BAR * size[:, 0]).all() and whole[3] - whole[1] <= whole[2] - whole[0])
+    xmin, ymin, xmax, ymax = bounds
+    return bool((size[:, 1] < BAR * size[:, 0]).all() and ymax - ymin <= xmax - xmin)
+
+
+def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors: np.ndarray,
+                   stacked: tuple[np.ndarray, np.ndarray], unit: float, spacing: float) -> np.ndarray:
+    """The line of every piece: anchors chained along their lines (steps 4-5), the other pieces
+    joining the chain of the nearest anchor, chains on one level and small lines joined."""
+    chain = np.full(len(box), -1)
+    chain[anchors] = _chains(box[anchors], mid[anchors], stacked, unit, spacing)
+    others = np.flatnonzero(chain < 0)
+    if len(others):
+        chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
+    return _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
 
 
 def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:

@@ -76,7 +76,12 @@ class ModelFile:
 
     @property
     def training(self) -> dict:
-        return json.loads(self.metadata.get("training") or "{}")
+        """The training summary in the metadata; empty when there is none or it is damaged."""
+        try:
+            training = json.loads(self.metadata.get("training") or "{}")
+        except json.JSONDecodeError:
+            return {}
+        return training if isinstance(training, dict) else {}
 
 
 def _check_digest(path: Path, data: bytes) -> None:
