@@ -2,8 +2,8 @@
 
     nice -n 10 python -m bench.adaptation --out bench/adaptation.json
 
-For each of the `--writers` held-out writers (the validation writers of the prepared
-IAM-OnDB shard, `summary.json`) with the most usable lines, the lines of the writer's first
+For each held-out writer (the validation writers of the prepared IAM-OnDB shard,
+`summary.json`; `--writers N`: the N with the most usable lines), the lines of the writer's first
 forms (at least `--lines` of them) are the adaptation set and the lines of the writer's other
 forms the test set. The commands are those the README gives a user, with their defaults:
 
@@ -11,7 +11,8 @@ forms the test set. The commands are those the README gives a user, with their d
     handwriting recognize TEST_LINES... --model MODEL --format jsonl  (beam + the LM beside MODEL)
 
 CER of the test lines is computed from `recognize`'s output, before (the base model) and
-after (the adapted one; the base's CER when finetune writes no model).
+after (the adapted one; the base's CER when finetune writes no model), per writer and pooled
+over all writers' test lines (a writer's few hundred characters move by whole errors).
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def split_by_form(lines: list[Path], at_least: int) -> tuple[list[Path], list[Pa
     return adapt, [p for p in lines if p not in adapt]
 
 
-def cer_of(model: Path, files: list[Path], out: Path) -> float:
-    """CER of `handwriting recognize --model MODEL` (its defaults: beam + LM) on `files`."""
+def cer_of(model: Path, files: list[Path], out: Path) -> ErrorCounts:
+    """Errors of `handwriting recognize --model MODEL` (its defaults: beam + LM) on `files`."""
     done = _cli("recognize", *map(str, files), "--model", str(model), "--format", "jsonl", "--output", str(out))
     if done.returncode != 0:
         raise SystemExit(f"recognize failed: {done.stderr.strip()}")
@@ -85,7 +86,7 @@ def cer_of(model: Path, files: list[Path], out: Path) -> float:
     for line in out.read_text().splitlines():
         item = json.loads(line)
         counts.add(item["label"], item["text"])
-    return counts.cer
+    return counts
 
 
 def main() -> None:
@@ -93,15 +94,15 @@ def main() -> None:
     parser.add_argument("--model", default="models/handwriting-en.onnx")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="IAM-OnDB folder: lineStrokes/, ascii/, writers.tsv")
     parser.add_argument("--summary", type=Path, default=SUMMARY, help="the prepared shard's summary.json (val_writers)")
-    parser.add_argument("--writers", type=int, default=3)
+    parser.add_argument("--writers", type=int, default=0, help="the N writers with the most lines (default: all)")
     parser.add_argument("--lines", type=int, default=30, help="at least this many lines to adapt on")
     parser.add_argument("--finetune", nargs=argparse.REMAINDER, default=[], help="extra finetune options (default none)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     held_out = set(json.loads(args.summary.read_text())["val_writers"])
     by_writer = writer_lines(args.corpus, held_out)
-    chosen = sorted(by_writer, key=lambda w: (-len(by_writer[w]), w))[: args.writers]
-    rows = []
+    chosen = sorted(by_writer, key=lambda w: (-len(by_writer[w]), w))[: args.writers or None]
+    rows, pooled_before, pooled_after = [], ErrorCounts(), ErrorCounts()
     for writer in chosen:
         adapt, test = split_by_form(by_writer[writer], args.lines)
         with tempfile.TemporaryDirectory() as tmp:
@@ -113,11 +114,14 @@ def main() -> None:
                 raise SystemExit(f"finetune failed: {tuned.stderr.strip()}")
             before = cer_of(Path(args.model), test, Path(tmp) / "before.jsonl")
             after = cer_of(adapted, test, Path(tmp) / "after.jsonl") if adapted.exists() else before
+            pooled_before.merge(before)
+            pooled_after.merge(after)
             lm_beside = adapted.with_suffix(".lm").is_file()
         rows.append({"writer": writer, "adapt_lines": len(adapt), "test_lines": len(test),
                      "adapt_forms": sorted({p.name.rsplit("-", 1)[0] for p in adapt}),
-                     "cer_before": before, "cer_after": after,
-                     "relative_reduction": (before - after) / before if before else 0.0,
+                     "chars": before.chars, "errors_before": before.char_errors, "errors_after": after.char_errors,
+                     "cer_before": before.cer, "cer_after": after.cer,
+                     "relative_reduction": (before.cer - after.cer) / before.cer if before.cer else 0.0,
                      "finetune_seconds": seconds, "finetune_says": [line for line in tuned.stdout.splitlines() if line.startswith("held-back")],
                      "epochs": _epochs(tuned.stdout),
                      "written": tuned.returncode == 0, "lm_beside": lm_beside})
@@ -125,7 +129,10 @@ def main() -> None:
     summary = {"model": args.model, "finetune": ["handwriting", "finetune", "--data", "ADAPT", "--out", "adapted.onnx",
                                                  *args.finetune],
                "recognize": "handwriting recognize TEST --model MODEL --format jsonl (beam 32 + LM beside the model)",
-               "rows": rows, "mean_relative_reduction": sum(r["relative_reduction"] for r in rows) / max(len(rows), 1)}
+               "rows": rows, "mean_relative_reduction": sum(r["relative_reduction"] for r in rows) / max(len(rows), 1),
+               "pooled_cer_before": pooled_before.cer, "pooled_cer_after": pooled_after.cer,
+               "writers_better": sum(r["errors_after"] < r["errors_before"] for r in rows),
+               "writers_worse": sum(r["errors_after"] > r["errors_before"] for r in rows)}
     with atomic_write(args.out) as fh:
         json.dump(summary, fh, indent=1)
 

@@ -39,6 +39,13 @@ class ErrorCounts:
         self.words += len(reference.split())
         return ce, we
 
+    def merge(self, other: "ErrorCounts") -> None:
+        """Adds `other`'s counts to these."""
+        self.char_errors += other.char_errors
+        self.chars += other.chars
+        self.word_errors += other.word_errors
+        self.words += other.words
+
     @property
     def cer(self) -> float:
         return self.char_errors / max(self.chars, 1)

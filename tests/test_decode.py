@@ -7,7 +7,7 @@ from handwriting.alphabet import Alphabet
 from handwriting.recognition.decode import beam_search, greedy
 from handwriting.errors import HandwritingError
 from handwriting.recognition.lm import build_language_model, load_language_model, perplexity, save_language_model
-from handwriting.metrics import edit_distance, error_rates
+from handwriting.metrics import ErrorCounts, edit_distance, error_rates
 
 ALPHABET = Alphabet(" abcdehlnot")
 
@@ -93,3 +93,12 @@ def test_error_rates():
     assert edit_distance("kitten", "sitting") == 3
     cer, wer = error_rates([("the cat", "the bat"), ("a dog", "a dog")])
     assert cer == pytest.approx(1 / 12) and wer == pytest.approx(1 / 4)
+
+
+def test_error_counts_merge_pools_characters_not_rates():
+    short, long = ErrorCounts(), ErrorCounts()
+    short.add("ab", "xb")  # 1 error in 2 characters
+    long.add("abcdefghij", "abcdefghij")  # 0 in 10
+    short.merge(long)
+    assert (short.char_errors, short.chars, short.word_errors, short.words) == (1, 12, 1, 2)
+    assert short.cer == pytest.approx(1 / 12)

@@ -202,3 +202,47 @@ def test_an_exported_model_is_written_again_as_int8_with_its_card_and_history(ti
     assert small.model.training == {**full.model.training, "written_again_from": "f.onnx"}
     texts = [r.text for r in small.recognize_batch(inks)]
     assert sum(t == w for t, w in zip(texts, WORDS)) >= 5, texts
+
+
+def test_a_run_started_from_others_records_where_it_came_from(tiny_run, tmp_path, capsys):
+    root, _, _ = tiny_run
+    best = load_checkpoint(root / "run" / "best.pt")["state"]
+    first = TrainOptions(data=[str(root / "data")], out=str(tmp_path / "a"), epochs=1, workers=0,
+                         init=str(root / "run" / "best.pt"))
+    origin = train(first)["started_from"]
+    assert origin == {"from": "best.pt", "epochs": best["epoch"], "best_cer": best["best_cer"]}
+    second = train(TrainOptions(**{**first.__dict__, "out": str(tmp_path / "b"), "init": str(tmp_path / "a" / "last.pt")}))
+    assert second["started_from"]["from"] == "last.pt" and second["started_from"]["started_from"] == origin
+    assert main(["export", str(tmp_path / "b" / "last.pt"), "--out", str(tmp_path / "b.onnx")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "b.onnx")]) == 0
+    assert f"trained 1 epoch (validation CER" in capsys.readouterr().out
+    # the summary names both earlier runs: the first's epochs and the tiny run's
+    assert main(["info", "--json", str(tmp_path / "b.onnx")]) == 0
+    runs = json.loads(capsys.readouterr().out)["earlier_runs"]
+    assert runs == [{"from": "last.pt", "epochs": 1}, {"from": "best.pt", "epochs": best["epoch"]}]
+    # an exported model as the start: its training summary carries the lineage on
+    third = train(TrainOptions(**{**first.__dict__, "out": str(tmp_path / "c"), "init": str(tmp_path / "b.onnx")}))
+    assert third["started_from"] == {"from": "b.onnx", "epochs": 1, "best_cer": None, "started_from": second["started_from"]}
+
+
+def test_a_model_with_a_damaged_training_summary_still_loads_and_exports(tiny_run, tmp_path, capsys):
+    import onnx
+
+    from handwriting.checksum import KEY, seal
+    from handwriting.recognition.modelfile import load_model_file
+
+    root, inks, _ = tiny_run
+    assert main(["export", str(root / "run" / "best.pt"), "--out", str(tmp_path / "f.onnx")]) == 0
+    proto = onnx.load(str(tmp_path / "f.onnx"))
+    props = {p.key: p.value for p in proto.metadata_props if p.key != KEY}
+    for damaged in ("{not json", "[1, 2]"):
+        del proto.metadata_props[:]
+        onnx.helper.set_model_props(proto, {**props, "training": damaged})
+        (tmp_path / "d.onnx").write_bytes(seal(proto.SerializeToString()))
+        assert load_model_file(tmp_path / "d.onnx").training == {}
+        capsys.readouterr()
+        assert main(["info", str(tmp_path / "d.onnx")]) == 0
+        assert "trained" not in capsys.readouterr().out
+        assert main(["export", str(tmp_path / "d.onnx"), "--out", str(tmp_path / "again.onnx")]) == 0
+        assert load_model_file(tmp_path / "again.onnx").training == {"written_again_from": "d.onnx"}

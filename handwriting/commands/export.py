@@ -73,6 +73,7 @@ def _source(paths: list[str]) -> tuple[dict, dict, str]:
     checkpoint = load_checkpoint(name) if len(paths) == 1 else averaged_checkpoint(paths)
     state = checkpoint["state"] if isinstance(checkpoint.get("state"), dict) else {}
     history = state["history"] if isinstance(state.get("history"), list) else []
-    training = {"epochs": state.get("epoch"), "last": history[-1] if history else None,
-                "options": checkpoint.get("options"), **({"averaged": checkpoint["averaged"]} if "averaged" in checkpoint else {})}
+    training = {"epochs": state.get("epoch"), "last": history[-1] if history else None, "options": checkpoint.get("options"),
+                **({"averaged": checkpoint["averaged"]} if "averaged" in checkpoint else {}),
+                **({"started_from": state["started_from"]} if isinstance(state.get("started_from"), dict) else {})}
     return checkpoint, training, ""

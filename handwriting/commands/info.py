@@ -78,9 +78,19 @@ def model_record(path: Path) -> dict:
         "path": str(path), "format": "model", "layers": model.layers, "hidden": model.hidden,
         "characters": len(model.alphabet.chars), "weights": "int8" if model.quantized else "float32",
         "megabytes": round(len(model.data) / 1e6, 2), "epochs": training.get("epochs"),
-        "validation_cer": last.get("val_cer"), "averaged_checkpoints": len(training.get("averaged") or []) or None,
+        "validation_cer": last.get("val_cer"), "earlier_runs": earlier_runs(training),
+        "averaged_checkpoints": len(training.get("averaged") or []) or None,
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")), "error": None,
     }
+
+
+def earlier_runs(training: dict) -> list[dict]:
+    """The runs a model's training started from, latest first: each one's file and epochs."""
+    runs, origin = [], training.get("started_from")
+    while isinstance(origin, dict) and len(runs) < 100:
+        runs.append({"from": origin.get("from"), "epochs": origin.get("epochs")})
+        origin = origin.get("started_from")
+    return runs
 
 
 def _model_text(record: dict) -> str:
@@ -88,7 +98,10 @@ def _model_text(record: dict) -> str:
              f"{record['characters']} characters", f"{record['weights']} weights", f"{record['megabytes']:.1f} MB"]
     if record["epochs"] is not None:
         cer = record["validation_cer"]
-        parts.append(f"trained {record['epochs']} epochs" + (f" (validation CER {cer:.2%})" if cer is not None else ""))
+        parts.append(f"trained {record['epochs']} epoch{'' if record['epochs'] == 1 else 's'}" + (f" (validation CER {cer:.2%})" if cer is not None else ""))
+        earlier = [run["epochs"] for run in record["earlier_runs"] if isinstance(run["epochs"], int)]
+        if earlier:
+            parts.append(f"after {sum(earlier)} epochs in {len(earlier)} earlier run{'s' if len(earlier) > 1 else ''}")
     if record["averaged_checkpoints"]:
         parts.append(f"mean of {record['averaged_checkpoints']} checkpoints")
     parts.append(f"LM {Path(record['lm']).name}" if record["lm"] else "no LM beside it")

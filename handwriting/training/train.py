@@ -45,7 +45,8 @@ from handwriting.training.train_options import TrainOptions
 if TYPE_CHECKING:
     from handwriting.recognition.modelfile import ModelFile
 
-__all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "checkpoint_of_model", "model_from_checkpoint", "evaluate_model", "InkDataset"]
+__all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "checkpoint_of_model", "origin_of", "model_from_checkpoint",
+           "evaluate_model", "InkDataset"]
 
 
 class InkDataset(torch.utils.data.Dataset):
@@ -143,7 +144,18 @@ def checkpoint_of_model(model: ModelFile) -> dict:
 
     state = {k: torch.from_numpy(v.copy()) for k, v in state_from_onnx(model.proto).items()}
     return {"model": state, "model_config": model.config, "alphabet": model.alphabet.chars,
-            "preprocess": model.preprocess.to_dict()}
+            "preprocess": model.preprocess.to_dict(), "training": model.training}
+
+
+def origin_of(base: dict, path: str | Path) -> dict:
+    """Where a run started from `base` (read from `path`) comes from: the file, how many epochs
+    and with what best validation CER it had been trained, and where that came from in turn."""
+    state = base.get("state") if isinstance(base.get("state"), dict) else {}
+    training = base.get("training") if isinstance(base.get("training"), dict) else {}  # an exported model
+    origin = {"from": Path(path).name, "epochs": state.get("epoch", training.get("epochs")),
+              "best_cer": state.get("best_cer")}
+    earlier = state.get("started_from", training.get("started_from"))
+    return {**origin, "started_from": earlier} if isinstance(earlier, dict) else origin
 
 
 def averaged_checkpoint(paths: list[str]) -> dict:
@@ -308,6 +320,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     if resumed:
         optimizer.load_state_dict(resumed["optimizer"])
         state.update(resumed["state"])
+    elif base:
+        state["started_from"] = origin_of(base, options.init)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
 
     def checkpoint(name: str, with_optimizer: bool = True) -> None:
