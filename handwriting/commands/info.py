@@ -86,7 +86,8 @@ def model_record(path: Path) -> dict:
 
 def earlier_runs(training: dict) -> list[dict]:
     """The runs a model's training started from, latest first: each one's file and epochs."""
-    runs, origin = [], training.get("started_from")
+    runs: list[dict] = []
+    origin = training.get("started_from")
     while isinstance(origin, dict) and len(runs) < 100:
         runs.append({"from": origin.get("from"), "epochs": origin.get("epochs")})
         origin = origin.get("started_from")

@@ -147,11 +147,15 @@ def checkpoint_of_model(model: ModelFile) -> dict:
             "preprocess": model.preprocess.to_dict(), "training": model.training}
 
 
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def origin_of(base: dict, path: str | Path) -> dict:
     """Where a run started from `base` (read from `path`) comes from: the file, how many epochs
     and with what best validation CER it had been trained, and where that came from in turn."""
-    state = base.get("state") if isinstance(base.get("state"), dict) else {}
-    training = base.get("training") if isinstance(base.get("training"), dict) else {}  # an exported model
+    state = _mapping(base.get("state"))
+    training = _mapping(base.get("training"))  # an exported model
     origin = {"from": Path(path).name, "epochs": state.get("epoch", training.get("epochs")),
               "best_cer": state.get("best_cer")}
     earlier = state.get("started_from", training.get("started_from"))
@@ -320,7 +324,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     if resumed:
         optimizer.load_state_dict(resumed["optimizer"])
         state.update(resumed["state"])
-    elif base:
+    elif base and options.init:
         state["started_from"] = origin_of(base, options.init)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
 
