@@ -12,14 +12,26 @@ import signal
 import sys
 import threading
 
-__all__ = ["exit_on_signals", "die_with_parent"]
+__all__ = ["exit_on_signals", "exit_if_signalled", "die_with_parent"]
 
 _PR_SET_PDEATHSIG = 1
 
 
+_received: list[int] = []  # signals whose SystemExit was raised
+
+
 def _raise_exit(signum: int, _frame) -> None:
     signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process at once
+    _received.append(signum)
     raise SystemExit(128 + signum)
+
+
+def exit_if_signalled() -> None:
+    """Raise the signal's SystemExit again where it was lost: a handler that runs inside a
+    finalizer (`__del__`, a weakref callback) has its exception printed and ignored by Python,
+    so long loops call this once per step."""
+    if _received:
+        raise SystemExit(128 + _received[0])
 
 
 def exit_on_signals() -> None:

@@ -104,7 +104,7 @@ def test_sigterm_removes_the_run_folder_of_finetune(tmp_path):
         pytest.fail("finetune did not start")
     assert process.poll() is None, process.stderr.read()
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=120) == 143
+    assert process.wait(timeout=120) == 143, process.stderr.read()
     assert not list(temp.glob("handwriting-finetune-*"))
 
 
@@ -118,3 +118,13 @@ def test_sigterm_inside_an_atomic_write_leaves_no_temporary_file(tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 143
     assert not list(tmp_path.iterdir())
+
+
+def test_a_signal_lost_inside_a_finalizer_still_ends_a_long_loop():
+    # Python prints and ignores an exception raised inside __del__, the handler's SystemExit too
+    script = ("import os, signal\nfrom handwriting.shutdown import exit_on_signals, exit_if_signalled\nexit_on_signals()\n"
+              "class Finalized:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGTERM)\n"
+              "        for _ in range(10000): pass\n"
+              "x = Finalized()\ndel x\nprint('survived', flush=True)\nexit_if_signalled()\nprint('not reached')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["survived"] and done.returncode == 143, done.stderr

@@ -40,6 +40,7 @@ from handwriting.metrics import ErrorCounts
 from handwriting.training.model import BiLSTMCTC, ModelConfig
 from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
 from handwriting.shards import read_split
+from handwriting.shutdown import exit_if_signalled
 from handwriting.training.train_options import TrainOptions
 
 if TYPE_CHECKING:
@@ -352,6 +353,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
                    mininterval=1 if sys.stderr.isatty() else 60)
         losses, frames, tick = [], 0, time.monotonic()
         for features, input_lengths, targets, target_lengths in bar:
+            exit_if_signalled()
             lr = state["lr"] * min(1.0, (state["step"] + 1) / options.warmup_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
