@@ -21,6 +21,7 @@ from handwriting.formats import expand_paths, read_inks
 from handwriting.ink import Ink
 from handwriting.recognition.modelfile import default_model_path
 from handwriting.recognition.preprocess import PreprocessConfig
+from handwriting.shutdown import exit_if_signalled
 from handwriting.training.train import InkDataset, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
 from handwriting.training.train_options import FinetuneOptions, TrainOptions
 
@@ -80,6 +81,7 @@ def finetune(inks: list[Ink], options: FinetuneOptions) -> FinetuneReport:
         if not best_path.exists():
             raise HandwritingError("no fine-tuning epoch finished in the time given")
         best = load_checkpoint(best_path)
+    exit_if_signalled()  # told to stop while the run was ending: write nothing
     after = float(best["state"]["best_cer"])
     report = FinetuneReport(len(training), len(held), before, after, state["epoch"], after < before)
     if report.written:
