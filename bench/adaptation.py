@@ -31,7 +31,7 @@ from handwriting.atomic import atomic_write
 from handwriting.formats import read_inks
 from handwriting.metrics import ErrorCounts
 
-__all__ = ["main", "writer_lines", "split_by_form", "cer_of"]
+__all__ = ["main", "writer_lines", "split_by_form", "errors_of"]
 
 CORPUS = Path("/work/data")
 SUMMARY = CORPUS / "prep" / "iamondb" / "summary.json"
@@ -77,7 +77,7 @@ def split_by_form(lines: list[Path], at_least: int) -> tuple[list[Path], list[Pa
     return adapt, [p for p in lines if p not in adapt]
 
 
-def cer_of(model: Path, files: list[Path], out: Path) -> ErrorCounts:
+def errors_of(model: Path, files: list[Path], out: Path) -> ErrorCounts:
     """Errors of `handwriting recognize --model MODEL` (its defaults: beam + LM) on `files`."""
     done = _cli("recognize", *map(str, files), "--model", str(model), "--format", "jsonl", "--output", str(out))
     if done.returncode != 0:
@@ -112,8 +112,8 @@ def main() -> None:
             seconds = time.monotonic() - started
             if tuned.returncode not in (0, 1) or (tuned.returncode == 1 and adapted.exists()):
                 raise SystemExit(f"finetune failed: {tuned.stderr.strip()}")
-            before = cer_of(Path(args.model), test, Path(tmp) / "before.jsonl")
-            after = cer_of(adapted, test, Path(tmp) / "after.jsonl") if adapted.exists() else before
+            before = errors_of(Path(args.model), test, Path(tmp) / "before.jsonl")
+            after = errors_of(adapted, test, Path(tmp) / "after.jsonl") if adapted.exists() else before
             pooled_before.merge(before)
             pooled_after.merge(after)
             lm_beside = adapted.with_suffix(".lm").is_file()
