@@ -31,6 +31,7 @@ from app.colors import ACCENT, GUIDE, INK, PAPER
 from app.history import StrokeHistory
 from app.segments import paint_segments
 from handwriting.ink import Ink
+from handwriting.recognition.modes import SMALL_TO_LINE, WritingGuide
 
 __all__ = ["Canvas", "LIVE", "STROKE", "EDIT"]
 
@@ -41,6 +42,9 @@ LINE_PITCH = 150.0  # from one ruled line's baseline to the next (the first at m
 FOLLOW_AT, FOLLOW_TO = 0.8, 0.45  # a stroke ending right of (below) FOLLOW_AT x width (height) pans it to FOLLOW_TO
 MARGIN = 24.0
 FIRST_BASELINE = ASCENDER + MARGIN + 12.0  # widget pixels from the top to the first baseline in the default view
+# character mode's writing guide while the ruled lines show: a letter reaching halfway from
+# the x-height line to the ascender line is as likely small (`o`) as large (`O`)
+RULED_GUIDE = WritingGuide((X_HEIGHT + ASCENDER) / 2 / SMALL_TO_LINE)
 MIN_GUIDE_PITCH = 40.0  # widget pixels between ruled lines below which the guides are left out
 ZOOM_STEP = 1.15
 
@@ -182,6 +186,11 @@ class Canvas(QWidget):
     def set_guides(self, on: bool) -> None:
         self._guides = on
         self._invalidate()
+
+    @property
+    def writing_guide(self) -> WritingGuide | None:
+        """The writing guide the ruled lines give (none while they are hidden)."""
+        return RULED_GUIDE if self._guides else None
 
     # -- the view ----------------------------------------------------------------------------------
     def to_model(self, pos: QPointF) -> tuple[float, float]:

@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas()
         self.page_view = PageView(self.canvas)
         self.service = RecognitionService(self)
+        self.service.guide = self.canvas.writing_guide
         self.live = LiveRecognition(self.canvas, self.service)
         self.results = ResultView()
         self.panel = GravesPanel()
@@ -151,7 +152,7 @@ class MainWindow(QMainWindow):
         self._action(view, "Zoom &in", lambda: self.canvas.zoom(1.25), ["Ctrl+="])
         self._action(view, "Zoom &out", lambda: self.canvas.zoom(0.8), ["Ctrl+-"])
         view.addSeparator()
-        self._action(view, "Writing &guides", self.canvas.set_guides, [], True, True)
+        self._action(view, "Writing &guides", self.set_guides, [], True, True)
         self.saliency_action = self._action(view, "&Saliency on the ink", self._show_saliency, [], True, True)
         self._action(view, "&Network view", self._show_panel, ["Ctrl+G"], True, True)
         self._action(model, OPEN_MODEL, lambda: self.choose_model_file(), ["Ctrl+M"])
@@ -190,6 +191,13 @@ class MainWindow(QMainWindow):
         if self.modes.currentText() != mode:
             self.modes.setCurrentText(mode)
         if not self.canvas.ink().is_empty:
+            self.live.send(fresh=True)
+
+    def set_guides(self, on: bool) -> None:
+        """Show or hide the ruled lines; while shown, character mode reads a letter's size against them."""
+        self.canvas.set_guides(on)
+        self.service.guide = self.canvas.writing_guide
+        if self.service.mode == "character" and not self.canvas.ink().is_empty:
             self.live.send(fresh=True)
 
     def _build_status(self) -> None:

@@ -35,6 +35,7 @@ from app.page_line import line_part
 from app.worker_process import FrameReader, Result, frame
 from handwriting.recognition.explain import Explanation
 from handwriting.ink import Ink
+from handwriting.recognition.modes import WritingGuide
 
 __all__ = ["RecognitionService", "Result", "MAX_RESTARTS", "RESTART_WINDOW_S"]
 
@@ -67,6 +68,7 @@ class RecognitionService(QObject):
         self._shown_result: Result | None = None
         self._latest: tuple[Ink, bool] | None = None  # the newest submission (ink, final), to redo after a restart
         self.mode = "text"  # what the pad holds (`handwriting.recognition.modes`)
+        self.guide: WritingGuide | None = None  # the pad's writing guide, for character mode
         self._explaining = True
         self._model: Path | None = None  # the model the process has loaded
         self._loading: Path | None = None  # a model asked for and not yet answered
@@ -92,7 +94,7 @@ class RecognitionService(QObject):
         if fresh:
             self._valid_from = self._seq
         self._latest = (ink, final)
-        self._post("recognize", (self._seq, ink, final, self.mode))
+        self._post("recognize", (self._seq, ink, final, self.mode, self.guide))
         return self._seq
 
     def explain_character(self, index: int) -> None:

@@ -13,7 +13,7 @@ panel follows the line being written. When stdin closes (the app ended, even if 
 exits at once. Anything printed goes to stderr: stdout carries only frames.
 
 Requests are `(kind, n, value)`, numbered by the app:
-    ("model", n, (path, announce))   ("recognize", n, (seq, ink, final, mode))
+    ("model", n, (path, announce))   ("recognize", n, (seq, ink, final, mode, guide))
     ("explain", n, (seq, char|None)) ("explaining", n, on)
 Replies:
     ("loaded", name, path, announce)          ("model_failed", reason, announce)
@@ -46,6 +46,7 @@ from handwriting.errors import HandwritingError
 from handwriting.recognition.explain import explain
 from handwriting.ink import Ink
 from handwriting.recognition.recognizer import PageReader, Recognition, Recognizer
+from handwriting.recognition.modes import WritingGuide
 
 __all__ = ["Result", "FrameReader", "frame", "serve", "main", "WORD_ALTERNATIVES"]
 
@@ -156,7 +157,7 @@ class _Server:
             self.recognizer, self.page, self.last = recognizer, PageReader(recognizer), None
             self.send(("loaded", recognizer.name, path, announce))
 
-    def _recognize(self, seq: int, ink: Ink, final: bool, mode: str = "text") -> None:
+    def _recognize(self, seq: int, ink: Ink, final: bool, mode: str = "text", guide: WritingGuide | None = None) -> None:
         if self.recognizer is None or self.page is None:
             return
         start = time.perf_counter()
@@ -167,7 +168,7 @@ class _Server:
             if mode == "text":  # a page: only the lines that changed are read again
                 recognition = self.page.read(ink, **options)
             else:
-                recognition = self.recognizer.recognize(ink, mode=mode, **options)
+                recognition = self.recognizer.recognize(ink, mode=mode, guide=guide, **options)
         except Exception as exc:  # reported in the status bar; the next stroke tries again
             self.send(("failed", f"recognition failed: {type(exc).__name__}: {exc}"))
             return

@@ -25,7 +25,7 @@ from PyQt6.QtGui import QDropEvent, QImage, QInputDevice, QPointingDevice, QTabl
 from PyQt6.QtTest import QTest
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
-from app.canvas import Canvas
+from app.canvas import ASCENDER, X_HEIGHT, Canvas
 from app.collect import Collector
 from app.graves_paint import layout, render_graves
 from app.main import platform_problem
@@ -34,6 +34,7 @@ from app.worker import RecognitionService, Result
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
 from handwriting.recognition.modelfile import default_model_path
+from handwriting.training.synth import synthesize
 
 LINE = Path(__file__).parent.parent / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 REAL_MODEL = default_model_path().is_file()
@@ -189,6 +190,30 @@ def test_the_reading_mode_is_chosen_on_the_toolbar(qtbot, window, line):
     assert " " not in as_word.text and len(as_word.lines) == 1
     assert len(as_char.text) == 1 and all(len(a.text) == 1 for a in as_char.alternatives)
     assert len(as_text.text) > 1, as_text.text
+
+
+def letter_on_first_line(window: MainWindow, letter: Ink, height: float) -> list[list[QPoint]]:
+    """`letter` as widget positions, scaled to `height` model units and standing on the first ruled line."""
+    xmin, ymin, xmax, ymax = letter.bounds()
+    scale = height / (ymax - ymin)
+    return [[window.canvas.to_widget((x - xmin) * scale, (y - ymax) * scale).toPoint() for x, y in stroke[:, :2]]
+            for stroke in letter.strokes]
+
+
+@pytest.mark.skipif(not REAL_MODEL, reason="an untrained network reads no letter")
+def test_in_character_mode_the_ruled_lines_tell_o_from_capital_o(qtbot, window):
+    window.set_mode("character")
+    assert window.service.guide is window.canvas.writing_guide is not None
+    letter = synthesize("o", font="futural")
+    readings = {}
+    for height in (X_HEIGHT, ASCENDER):
+        window.canvas.clear()
+        draw(qtbot, window, letter_on_first_line(window, letter, height))
+        readings[height] = settle(qtbot, window).recognition.text
+    assert readings == {X_HEIGHT: "o", ASCENDER: readings[ASCENDER]} and readings[ASCENDER] in "O0", readings
+    window.set_guides(False)
+    assert window.service.guide is None and window.canvas.writing_guide is None
+    assert settle(qtbot, window).recognition.text in "oO0"
 
 
 def test_undo_redo_and_clear(qtbot, window, line):
