@@ -18,7 +18,7 @@ def test_two_gloo_processes_train_together(tmp_path):
     write_shard(inks, tmp_path / "data" / "train.npz")
     write_shard(inks[:2], tmp_path / "data" / "val.npz")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",  # any free port
            "-m", "handwriting.cli", "train", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
            "--epochs", "2", "--hidden", "16", "--layers", "1", "--batch-frames", "400", "--workers", "0"]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
