@@ -128,3 +128,18 @@ def test_a_signal_lost_inside_a_finalizer_still_ends_a_long_loop():
               "x = Finalized()\ndel x\nprint('survived', flush=True)\nexit_if_signalled()\nprint('not reached')\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["survived"] and done.returncode == 143, done.stderr
+
+
+@pytest.mark.parametrize("long_loop", ["prepare", "recognize"])
+def test_a_recorded_signal_ends_prepare_and_batch_recognition_at_the_next_file(tmp_path, monkeypatch, long_loop):
+    from handwriting import shutdown
+    from handwriting.recognition.batch import recognize_files
+    from handwriting.training.prepare import prepare
+
+    monkeypatch.setattr(shutdown, "_received", [signal.SIGTERM])  # as if its SystemExit had been lost
+    with pytest.raises(SystemExit) as stopped:
+        if long_loop == "prepare":
+            prepare("iamondb", FIXTURES / "iamondb", tmp_path / "prep")
+        else:
+            list(recognize_files([str(LINE)], lm=None))
+    assert stopped.value.code == 143 and not (tmp_path / "prep").exists()

@@ -20,7 +20,7 @@ from handwriting.formats import detect_format, expand_paths, read_items
 from handwriting.ink import Ink
 from handwriting.limits import recognize_problem
 from handwriting.recognition.orientation import flip_y, looks_upside_down, surer_flipped
-from handwriting.shutdown import die_with_parent
+from handwriting.shutdown import die_with_parent, exit_if_signalled
 
 if TYPE_CHECKING:
     from handwriting.recognition.recognizer import Recognizer
@@ -128,12 +128,14 @@ def recognize_files(paths: list[str], model: str | None = None, jobs: int = 1, p
     _init_worker(model, options, y_up)  # loads the model here first, so a bad one fails once, clearly
     if jobs == 1:
         for f in files:
+            exit_if_signalled()
             yield from _recognize_file(f)
             bar.update()
     else:
         # leaving the block, even interrupted, killed (SIGTERM) or abandoned, ends the workers at once
         with multiprocessing.Pool(jobs, initializer=_init_pool_worker, initargs=(os.getpid(), model, options, y_up)) as pool:
             for results in pool.imap(_recognize_file, files, chunksize=max(1, len(files) // (jobs * 8))):
+                exit_if_signalled()
                 yield from results
                 bar.update()
     bar.close()

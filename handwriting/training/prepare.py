@@ -30,6 +30,7 @@ from handwriting.formats.iamondb import normalize_transcription
 from handwriting.ink import Ink
 from handwriting.limits import ARCHIVE_FILES, EXTRACT_MB, MB
 from handwriting.shards import write_shard
+from handwriting.shutdown import exit_if_signalled
 
 __all__ = ["CORPORA", "prepare", "corpus_root"]
 
@@ -90,6 +91,7 @@ def _extract(source: Path, folder: Path) -> None:
             if size > EXTRACT_MB.value() * MB:
                 raise HandwritingError(f"{source}: {EXTRACT_MB.exceeded(f'{size / MB:,.0f}')}")
             for member in tqdm(members, desc=f"extracting {source.name}", unit="file", disable=None):
+                exit_if_signalled()
                 tar.extract(member, folder, filter="data")
     except tarfile.FilterError as exc:
         raise HandwritingError(f"{source}: member {exc.tarinfo.name!r} refused ({exc})") from None
@@ -120,6 +122,7 @@ def prepare(
         if not files:
             raise HandwritingError(f"{source}: no {corpus} files found")
         for path in tqdm(files, desc=f"reading {corpus}", unit="file", disable=None):
+            exit_if_signalled()
             for item in _items(path):
                 reason = _drop_reason(item, corpus, alphabet, levels, seen)
                 if reason is None and isinstance(item, Ink):  # (errors always have a reason)
