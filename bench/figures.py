@@ -1,9 +1,12 @@
 """Figures for the model card, painted with Qt (no plotting library needed).
 
     python -m bench.figures models/training-history.json --out docs/training-curve.png
+    python -m bench.figures --lineage RUN1.json RUN2.json RUN3a.json,RUN3b.json --out docs/training-lineage.png
 
 The training curve: validation CER and WER (greedy, held-out writers) per epoch, and the
-learning rate, from the `history.json` that `handwriting train` writes.
+learning rate, from the `history.json` that `handwriting train` writes. The lineage: the
+validation CER of a model's runs one after another (each `--init` from the one before;
+runs side by side, comma-separated, start from the same point), over all their epochs.
 """
 
 from __future__ import annotations
@@ -19,15 +22,62 @@ from PyQt6.QtWidgets import QApplication
 
 from app.png import save_png
 
-__all__ = ["training_curve"]
+__all__ = ["training_curve", "lineage_curve"]
 
 SERIES = (("val_cer", "validation CER", "#146ee6"), ("val_wer", "validation WER", "#e07b00"))
+LINEAGE_RATES = (0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs' range, where they differ
+RUN_COLORS = ("#146ee6", "#e07b00", "#2a9d4b", "#c0392b", "#7d3cb5", "#8a6d3b")
 MARGIN = (70, 30, 70, 50)  # left, top, right, bottom
 
 
 def training_curve(history: list[dict], width: int = 900, height: int = 420) -> QImage:
     """Error rates (left axis, log scale) and learning rate (right axis) per epoch."""
-    records = [r for r in history if r.get("val_cer") is not None and r.get("complete", True)]
+    records = _validated(history)
+    epochs = [r["epoch"] for r in records]
+    image, painter, plot, x, y = _canvas(width, height, epochs[0], epochs[-1])
+    for key, name, color in SERIES:
+        _series(painter, [(x(r["epoch"]), y(r[key])) for r in records if r.get(key) is not None], color)
+    _learning_rate(painter, records, plot, x)
+    last = records[-1]
+    _legend(painter, plot, [(f"{name} ({last[key]:.1%} at epoch {last['epoch']})", QColor(color), Qt.PenStyle.SolidLine)
+                            for key, name, color in SERIES]
+            + [("learning rate (right axis)", QColor("#9aa3ad"), Qt.PenStyle.DashLine)])
+    painter.end()
+    return image
+
+
+def lineage_curve(stages: list[list[list[dict]]], width: int = 900, height: int = 420) -> QImage:
+    """Validation CER over the epochs of a chain of runs: `stages[k]` holds the histories of the
+    runs that started side by side from where stage k - 1 ended (each run its own colour)."""
+    stages = [[_validated(h) for h in runs] for runs in stages]
+    starts = [0]
+    for runs in stages:
+        starts.append(starts[-1] + max(r[-1]["epoch"] for r in runs))
+    image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES)
+    legend, colors = [], iter(RUN_COLORS * len(stages))
+    for number, (runs, start) in enumerate(zip(stages, starts), 1):
+        if start:
+            painter.setPen(QPen(QColor("#9aa3ad"), 1, Qt.PenStyle.DotLine))
+            painter.drawLine(QPointF(x(start + 0.5), plot.top()), QPointF(x(start + 0.5), plot.bottom()))
+        for side, records in zip("abcdefgh" if len(runs) > 1 else [""] * len(runs), runs):
+            color = next(colors)
+            _series(painter, [(x(start + r["epoch"]), y(r["val_cer"])) for r in records], color)
+            name = f"run {number}{side}"
+            legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
+                           QColor(color), Qt.PenStyle.SolidLine))
+    _legend(painter, plot, legend, upper=True)
+    painter.end()
+    return image
+
+
+def _validated(history: list[dict]) -> list[dict]:
+    return [r for r in history if r.get("val_cer") is not None and r.get("complete", True)]
+
+
+def _canvas(width: int, height: int, first: int, last: int, rates: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)) -> tuple:
+    """A white image with the error-rate axes (log scale, gridlines at `rates`, the first and last
+    its ends) over epochs `first`..`last` drawn; its painter, the plot rectangle and the epoch
+    and rate to pixel maps."""
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
@@ -35,37 +85,36 @@ def training_curve(history: list[dict], width: int = 900, height: int = 420) -> 
     painter.setFont(QFont("DejaVu Sans", 9))
     left, top, right, bottom = MARGIN
     plot = QRectF(left, top, width - left - right, height - top - bottom)
-    epochs = [r["epoch"] for r in records]
-    lo, hi = math.log10(0.02), math.log10(1.0)
+    lo, hi = math.log10(rates[0]), math.log10(rates[-1])
 
     def x(epoch: float) -> float:
-        return plot.left() + (epoch - epochs[0]) / max(epochs[-1] - epochs[0], 1) * plot.width()
+        return plot.left() + (epoch - first) / max(last - first, 1) * plot.width()
 
     def y(rate: float) -> float:
         return plot.bottom() - (math.log10(max(rate, 10 ** lo)) - lo) / (hi - lo) * plot.height()
 
     painter.setPen(QPen(QColor("#dde2ea")))
-    for rate in (0.02, 0.05, 0.1, 0.2, 0.5, 1.0):
+    for rate in rates:
         painter.drawLine(QPointF(plot.left(), y(rate)), QPointF(plot.right(), y(rate)))
         painter.setPen(QPen(QColor("#555")))
         painter.drawText(QRectF(0, y(rate) - 8, left - 6, 16), Qt.AlignmentFlag.AlignRight, f"{rate:.0%}")
         painter.setPen(QPen(QColor("#dde2ea")))
     painter.setPen(QPen(QColor("#555")))
-    for epoch in epochs:
-        if epoch == epochs[0] or epoch % 2 == 0:
+    step = max(2, 2 * round((last - first) / 40))
+    for epoch in range(first, last + 1):
+        if epoch == first or epoch % step == 0:
             painter.drawText(QRectF(x(epoch) - 20, plot.bottom() + 4, 40, 16), Qt.AlignmentFlag.AlignCenter, str(epoch))
     painter.drawText(QRectF(plot.left(), height - 22, plot.width(), 16), Qt.AlignmentFlag.AlignCenter, "epoch")
     painter.drawRect(plot)
-    for key, name, color in SERIES:
-        painter.setPen(QPen(QColor(color), 2))
-        points = [QPointF(x(r["epoch"]), y(r[key])) for r in records if r.get(key) is not None]
-        painter.drawPolyline(points)
-        for p in points:
-            painter.drawEllipse(p, 2.5, 2.5)
-    _learning_rate(painter, records, plot, x)
-    _legend(painter, plot, records)
-    painter.end()
-    return image
+    painter.setClipRect(plot.adjusted(-3, -3, 3, 3))  # a series above the top rate leaves through the top
+    return image, painter, plot, x, y
+
+
+def _series(painter: QPainter, points: list[tuple[float, float]], color: str) -> None:
+    painter.setPen(QPen(QColor(color), 2))
+    painter.drawPolyline([QPointF(px, py) for px, py in points])
+    for px, py in points:
+        painter.drawEllipse(QPointF(px, py), 2.5, 2.5)
 
 
 def _learning_rate(painter: QPainter, records: list[dict], plot: QRectF, x) -> None:
@@ -82,25 +131,32 @@ def _learning_rate(painter: QPainter, records: list[dict], plot: QRectF, x) -> N
         painter.drawText(QRectF(plot.right() + 6, y(lr) - 8, 64, 16), Qt.AlignmentFlag.AlignLeft, f"{lr:.1e}")
 
 
-def _legend(painter: QPainter, plot: QRectF, records: list[dict]) -> None:
-    last = records[-1]
-    rows = [(f"{name} ({last[key]:.1%} at epoch {last['epoch']})", QColor(color), Qt.PenStyle.SolidLine)
-            for key, name, color in SERIES] + [("learning rate (right axis)", QColor("#9aa3ad"), Qt.PenStyle.DashLine)]
+def _legend(painter: QPainter, plot: QRectF, rows: list[tuple[str, QColor, Qt.PenStyle]], upper: bool = False) -> None:
+    """One row per series, in the plot's lower (or upper) right corner."""
+    painter.setClipping(False)
     for n, (text, color, style) in enumerate(rows):
-        top = plot.bottom() - 12 - 18 * (len(rows) - n)
+        row = plot.top() + 8 + 18 * n if upper else plot.bottom() - 12 - 18 * (len(rows) - n)
         painter.setPen(QPen(color, 2, style))
-        painter.drawLine(QPointF(plot.right() - 300, top + 8), QPointF(plot.right() - 270, top + 8))
+        painter.drawLine(QPointF(plot.right() - 300, row + 8), QPointF(plot.right() - 270, row + 8))
         painter.setPen(QPen(QColor("#222")))
-        painter.drawText(QRectF(plot.right() - 262, top, 260, 16), Qt.AlignmentFlag.AlignLeft, text)
+        painter.drawText(QRectF(plot.right() - 262, row, 260, 16), Qt.AlignmentFlag.AlignLeft, text)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.figures", description=__doc__.splitlines()[0])
-    parser.add_argument("history", help="history.json of a training run")
+    parser.add_argument("history", nargs="+", help="history.json of a training run (with --lineage: one per run, "
+                                                   "in order; runs side by side as A.json,B.json)")
+    parser.add_argument("--lineage", action="store_true", help="the validation CER of a chain of runs")
     parser.add_argument("--out", default="docs/training-curve.png")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(["figures", "-platform", "offscreen"])
-    save_png(training_curve(json.loads(Path(args.history).read_text())), args.out)
+    if args.lineage:
+        stages = [[json.loads(Path(p).read_text()) for p in stage.split(",")] for stage in args.history]
+        save_png(lineage_curve(stages), args.out)
+    elif len(args.history) == 1:
+        save_png(training_curve(json.loads(Path(args.history[0]).read_text())), args.out)
+    else:
+        parser.error("one history, or several with --lineage")
     del app
     print(f"wrote {args.out}")
 
