@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from handwriting.cli import main  # noqa: E402
-from handwriting.errors import ModelError  # noqa: E402
+from handwriting.errors import HandwritingError, ModelError  # noqa: E402
 from handwriting.training.export import PARITY_TOLERANCE, QUANTIZED_AGREEMENT, export, parity  # noqa: E402
 from handwriting.formats import write_ink  # noqa: E402
 from handwriting.training.model import BiLSTMCTC, ModelConfig  # noqa: E402
@@ -189,6 +189,20 @@ def test_finetune_adapts_to_a_new_hand_and_refuses_to_get_worse(tiny_run, tmp_pa
     assert report.held_back == 3 and report.trained_on == 9
     assert report.written and report.cer_after < report.cer_before
     assert Recognizer(tmp_path / "mine.onnx", lm=None).model.training["held_back_cer_after"] == report.cer_after
+
+
+def test_finetune_mix_puts_the_weights_between_the_start_and_the_fine_tuned_ones():
+    import torch
+
+    from handwriting.training.finetune import interpolated
+
+    start = {"model": {"w": torch.zeros(3), "b": torch.ones(2)}, "alphabet": "ab"}
+    tuned = {"model": {"w": torch.full((3,), 4.0), "b": torch.full((2,), 3.0)}, "alphabet": "ab", "state": {}}
+    mixed = interpolated(start, tuned, 0.25)
+    assert torch.equal(mixed["model"]["w"], torch.full((3,), 1.0)) and torch.equal(mixed["model"]["b"], torch.full((2,), 1.5))
+    assert mixed["state"] is tuned["state"] and torch.equal(tuned["model"]["w"], torch.full((3,), 4.0))
+    with pytest.raises(HandwritingError, match="does not match"):
+        interpolated({"model": {"w": torch.zeros(3)}}, tuned, 0.5)
 
 
 def test_an_exported_model_is_written_again_as_int8_with_its_card_and_history(tiny_run, tmp_path):

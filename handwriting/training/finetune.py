@@ -1,7 +1,9 @@
 """Personal adaptation: fine-tune a model on a few dozen labelled inks of one writer.
 
 Part of the writer's inks is held back; the result is written only if its CER on that
-part beats the starting model's, so adaptation can never make recognition worse. The
+part beats the starting model's, so adaptation can never make recognition worse. With
+`mix` below 1 the adapted weights lie between the fine-tuned and the starting ones
+(WiSE-FT, Wortsman et al. 2022), keeping more of what the starting model knew. The
 starting model's language model is copied beside the adapted one, which then decodes
 with it too.
 """
@@ -25,7 +27,7 @@ from handwriting.shutdown import exit_if_signalled
 from handwriting.training.train import InkDataset, evaluate_model, load_base, load_checkpoint, model_from_checkpoint, train
 from handwriting.training.train_options import FinetuneOptions, TrainOptions
 
-__all__ = ["FinetuneReport", "finetune", "load_labelled", "copy_language_model"]
+__all__ = ["FinetuneReport", "finetune", "interpolated", "load_labelled", "copy_language_model"]
 
 MIN_INKS = 4
 
@@ -82,14 +84,27 @@ def finetune(inks: list[Ink], options: FinetuneOptions) -> FinetuneReport:
             raise HandwritingError("no fine-tuning epoch finished in the time given")
         best = load_checkpoint(best_path)
     exit_if_signalled()  # told to stop while the run was ending: write nothing
-    after = float(best["state"]["best_cer"])
+    if options.mix < 1.0:
+        best = interpolated(start, best, options.mix)
+        after = evaluate_model(model_from_checkpoint(best), held_set, 4000).cer
+    else:
+        after = float(best["state"]["best_cer"])
     report = FinetuneReport(len(training), len(held), before, after, state["epoch"], after < before)
     if report.written:
-        summary = {"finetuned_from": base.name, "inks": len(training), "held_back": n_hold,
+        summary = {"finetuned_from": base.name, "inks": len(training), "held_back": n_hold, "mix": options.mix,
                    "held_back_cer_before": before, "held_back_cer_after": after}
         export(model_from_checkpoint(best), best["alphabet"], best["preprocess"], out, summary)
         copy_language_model(base, out)
     return report
+
+
+def interpolated(start: dict, tuned: dict, mix: float) -> dict:
+    """`tuned` with weights `mix` × its own + (1 - `mix`) × those of `start` (the same network)."""
+    if start["model"].keys() != tuned["model"].keys():
+        raise HandwritingError("the fine-tuned network does not match the one it started from")
+    model = {name: (mix * weight.double() + (1.0 - mix) * start["model"][name].double()).to(weight.dtype)
+             for name, weight in tuned["model"].items()}
+    return {**tuned, "model": model}
 
 
 def copy_language_model(base: Path, out: str | Path) -> Path | None:

@@ -53,3 +53,6 @@ class FinetuneOptions:
     holdout: float = option(0.25, fraction, "share of inks held back to check progress")
     seed: int = option(0, nonnegative_int)
     lr: float = option(3e-4, positive_float, "learning rate")
+    mix: float = option(1.0, float_range(0.0, 1.0, low_open=True),
+                        "share of the fine-tuned weights in the adapted model, the rest the starting model's "
+                        "(WiSE-FT; 1: the fine-tuned weights alone)")
