@@ -294,8 +294,8 @@ SLOW_LINES = 64  # Limits.max_inks
 
 
 def slow_request(url: str, inks: list[Ink]) -> tuple[threading.Thread, list]:
-    """A request of SLOW_LINES lines (the most a request may hold: seconds with beam 32 and
-    the LM) sent from a thread and in a worker on return; its answer lands in the list."""
+    """A request of SLOW_LINES lines sent from a thread, given half a second to reach the
+    server's worker pool; its answer lands in the list."""
     body = json.dumps({"inks": [ink_json(inks[0]), ink_json(inks[1])] * (SLOW_LINES // 2)}).encode()
     answers: list = []
     sender = threading.Thread(target=lambda: answers.append(httpx.post(url + "v1/recognize", content=body, timeout=120)))
@@ -304,25 +304,33 @@ def slow_request(url: str, inks: list[Ink]) -> tuple[threading.Thread, list]:
     return sender, answers
 
 
+def the_worker(server) -> int:
+    """The pid of a one-worker server's worker process (not the multiprocessing resource tracker)."""
+    (pid,) = [pid for pid in server.child_pids() if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+    return pid
+
+
 def test_sigterm_answers_requests_in_flight_and_ends_the_workers(inks):
     server = launch("--workers", "1")
-    workers = server.child_pids()
-    assert len(workers) >= 1
+    worker = the_worker(server)
+    os.kill(worker, signal.SIGSTOP)  # the request waits in the pool, in flight, however fast this machine is
     sender, answers = slow_request(server.url, inks)
     server.process.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    os.kill(worker, signal.SIGCONT)
     sender.join(120)
     server.process.wait(60)
     assert answers and answers[0].status_code == 200 and len(answers[0].json()["results"]) == SLOW_LINES
     time.sleep(0.5)
-    assert not [pid for pid in workers if _alive(pid)]
+    assert not _alive(worker)
 
 
 def test_a_killed_worker_is_a_503_and_is_replaced(inks):
     with launch("--workers", "1") as server:
+        worker = the_worker(server)
+        os.kill(worker, signal.SIGSTOP)  # the request waits in the pool, in flight, however fast this machine is
         sender, answers = slow_request(server.url, inks)
-        for pid in server.child_pids():
-            if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text():  # a worker, not the resource tracker
-                os.kill(pid, signal.SIGKILL)
+        os.kill(worker, signal.SIGKILL)
         sender.join(120)
         assert answers[0].status_code == 503 and "worker process stopped" in answers[0].json()["error"]
         again = httpx.post(server.url + "v1/recognize", content=json.dumps({"ink": ink_json(inks[0])}), timeout=120)

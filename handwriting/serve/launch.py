@@ -45,9 +45,15 @@ class Service:
         return self.process.wait(timeout)
 
     def child_pids(self) -> list[int]:
-        """The server's child processes (its workers), on Linux."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
+        """The server's child processes (its workers), on Linux: those started by any of its threads."""
+        tasks = Path(f"/proc/{self.process.pid}/task")
+        pids: list[int] = []
+        for children in tasks.glob("*/children"):
+            try:
+                pids += [int(p) for p in children.read_text().split()]
+            except OSError:  # a thread that ended meanwhile
+                continue
+        return pids
 
 
 def launch(*args: str, timeout: float = 120) -> Service:
