@@ -279,7 +279,12 @@ def test_token_and_time_limit(inks):
             assert client.get("/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401
             auth = {"Authorization": "Bearer s3cret"}
             assert client.get("/v1/models", headers=auth).status_code == 200
-            slow = client.post("/v1/recognize", content=body, headers=auth)
+            worker = the_worker(server)
+            os.kill(worker, signal.SIGSTOP)  # past the limit however fast this machine is
+            try:
+                slow = client.post("/v1/recognize", content=body, headers=auth)
+            finally:
+                os.kill(worker, signal.SIGCONT)
             assert slow.status_code == 504 and "0.02 s limit" in slow.json()["error"]
 
 
