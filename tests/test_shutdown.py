@@ -57,7 +57,7 @@ def _many_lines(folder: Path, count: int) -> Path:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and pgrep")
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_batch_workers_end_with_their_parent(tmp_path, signum):
-    lines = _many_lines(tmp_path / "lines", 600)
+    lines = _many_lines(tmp_path / "lines", 3000)  # minutes of work: still running when signalled
     out = tmp_path / "out"
     process = _start("recognize", str(lines), "--jobs", "2", "--no-lm", "--output", str(out / "r.txt"))
     assert _wait_for(lambda: len(_children(process.pid)) >= 2)
