@@ -26,7 +26,7 @@ __all__ = ["training_curve", "lineage_curve"]
 
 SERIES = (("val_cer", "validation CER", "#146ee6"), ("val_wer", "validation WER", "#e07b00"))
 LINEAGE_RATES = (0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs' range, where they differ
-RUN_COLORS = ("#146ee6", "#e07b00", "#2a9d4b", "#c0392b", "#7d3cb5", "#8a6d3b")
+RUN_COLORS = ("#146ee6", "#e07b00", "#2a9d4b", "#c0392b", "#7d3cb5", "#8a6d3b", "#d6338a", "#5a6270", "#17a2b8", "#b5a300")
 MARGIN = (70, 30, 70, 50)  # left, top, right, bottom
 
 
