@@ -4,8 +4,9 @@
         --out bench/model_card.json
 
 Rows (held-out writers of `handwriting prepare`'s splits): all IAM-OnDB validation
-lines; UNIPEN validation text lines, words and single characters (600 of each, drawn with
-a fixed seed so every model reads the same items). Each row is read greedily and with
+lines and all UNIPEN validation text lines, words and single characters, so every model
+reads the same items (`--per-level N` draws N of each UNIPEN level with a fixed seed, for
+a quick look: 600 characters move a row by a point and a half by chance). Each row is read greedily and with
 beam 32 + the model's LM; words and characters are also read in their own mode
 (`word`, `character`). UNIPEN has no writing guide, so for characters read with one the
 guide is estimated per writer, as a pad's ruled line would be set for its user: a line
@@ -39,13 +40,13 @@ MODE_OF_LEVEL = {"words": "word", "single characters": "character"}
 BATCH = 16
 
 
-def held_out_sets(prep: Path, per_level: int = 600, seed: int = 0) -> tuple[dict[str, list[Ink]], dict[str, WritingGuide]]:
+def held_out_sets(prep: Path, per_level: int | None = None, seed: int = 0) -> tuple[dict[str, list[Ink]], dict[str, WritingGuide]]:
     """The labelled validation items of each model-card row, and a writing guide per UNIPEN writer."""
     sets = {"IAM-OnDB lines": read_shard(prep / "iamondb" / "val.npz")}
     unipen = read_shard(prep / "unipen" / "val.npz")
     for name, level in UNIPEN_LEVELS.items():
         items = [ink for ink in unipen if ink.meta.get("level") == level]
-        sets[f"UNIPEN {name}"] = random.Random(seed).sample(items, min(per_level, len(items)))
+        sets[f"UNIPEN {name}"] = items if per_level is None else random.Random(seed).sample(items, min(per_level, len(items)))
     heights = defaultdict(list)
     for ink in unipen:
         if ink.meta.get("level") == "CHARACTER":
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", type=Path, help="ONNX models (their LM beside them)")
     parser.add_argument("--prep", type=Path, default=Path("data/prep"), help="folder of `handwriting prepare` outputs")
-    parser.add_argument("--per-level", type=int, default=600, help="UNIPEN items per level")
+    parser.add_argument("--per-level", type=int, help="UNIPEN items per level, drawn with a fixed seed (default: all)")
     parser.add_argument("--out", type=Path, help="JSON file for the results")
     args = parser.parse_args(argv)
     sets, guides = held_out_sets(args.prep, args.per_level)
