@@ -3,9 +3,9 @@
 Each run is a fresh `python -m handwriting.cli recognize FILES... --jobs N` (wall time
 from spawn to exit, as a user would see it), interleaved round by round with the other
 settings; with `--before TREE` (a checkout of an earlier commit) every setting runs in
-that checkout too, side by side:
+that checkout too, side by side, each checkout with its own shipped model and LM:
 
-    python -m bench.throughput --data /work/data/iamondb --before /tmp/before --out bench/throughput.json
+    python -m bench.throughput --data /work/data/lineStrokes --before /tmp/before --out bench/throughput.json
  A run on a single file gives the fixed cost (interpreter, imports, model
 load, worker start); lines/s without it is the steady rate. Memory (largest process
 and sampled sum over the process tree) comes from the same runs (`bench.processes`).
@@ -81,8 +81,9 @@ def _summary(full: list[ProcessRun], single: list[ProcessRun], lines: int) -> di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=str(ROOT / "models" / "handwriting-en.onnx"))
-    parser.add_argument("--lm", default=str(ROOT / "models" / "handwriting-en.lm"))
+    parser.add_argument("--model", default="models/handwriting-en.onnx",
+                        help="ONNX model; a relative path is each checkout's own (default: its shipped model)")
+    parser.add_argument("--lm", default="models/handwriting-en.lm", help="LM, found like --model")
     parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--lines", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
