@@ -9,8 +9,8 @@ sentence:
 - `word`: one word: no spaces, never split into lines; the LM starts as at the start of a
   text, or after `context`, and the lexicon applies. A lone word is as likely capitalised
   (a name, a first word, a heading) as a word inside a sentence: on 600 held-out UNIPEN
-  words (27 % of them capitalised) the shipped model reads 7.4 % CER so, 9.3 % when the LM
-  starts inside running text and 8.3 % with the two starts mixed.
+  words (27 % of them capitalised) the 3 × 96 model, the default then, read 7.4 % CER so,
+  9.3 % when the LM started inside running text and 8.3 % with the two starts mixed.
 - `character`: exactly one character, scored over the whole ink by the CTC probability
   of that single-character label (Graves et al. 2006: the sum over all its paths), with
   no LM; a writing guide (the height of the ruled line) lets size decide between
