@@ -27,14 +27,14 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench.data import IAMONDB, PREP
 from handwriting.atomic import atomic_write
 from handwriting.formats import read_inks
 from handwriting.metrics import ErrorCounts
 
 __all__ = ["main", "writer_lines", "split_by_form", "errors_of"]
 
-CORPUS = Path("/work/data")
-SUMMARY = CORPUS / "prep" / "iamondb" / "summary.json"
+SUMMARY = PREP / "iamondb" / "summary.json"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -92,7 +92,7 @@ def errors_of(model: Path, files: list[Path], out: Path) -> ErrorCounts:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/handwriting-en.onnx")
-    parser.add_argument("--corpus", type=Path, default=CORPUS, help="IAM-OnDB folder: lineStrokes/, ascii/, writers.tsv")
+    parser.add_argument("--corpus", type=Path, default=IAMONDB, help="IAM-OnDB folder: lineStrokes/, ascii/, writers.tsv")
     parser.add_argument("--summary", type=Path, default=SUMMARY, help="the prepared shard's summary.json (val_writers)")
     parser.add_argument("--writers", type=int, default=0, help="the N writers with the most lines (default: all)")
     parser.add_argument("--lines", type=int, default=30, help="at least this many lines to adapt on")

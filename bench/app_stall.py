@@ -37,10 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.data import IAMONDB
+
 __all__ = ["LOAD_COMMAND", "measure", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INK = Path("/work/data/lineStrokes/a06/a06-373/a06-373z-02.xml")
+DEFAULT_INK = IAMONDB / "lineStrokes" / "a06" / "a06-373" / "a06-373z-02.xml"
 LOAD_COMMAND = [sys.executable, "-c", "while 1: pass"]
 TICK_MS = 2
 SETTLE_S = 1.0  # quiet time after the model loads, before the writing starts

@@ -20,12 +20,13 @@ from bench.timing import interleaved, summarize
 from handwriting.recognition.explain import default_target, explain, unroll
 from handwriting.formats import read_inks
 from handwriting.ink import Ink
+from handwriting.recognition.modelfile import default_model_path
 from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["explain_tasks", "benchmark", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = Path("/work/data/dev.onnx")
+DEFAULT_MODEL = default_model_path()
 DEFAULT_INK = ROOT / "datasets" / "samples" / "iamondb" / "lineStrokes" / "a01" / "a01-001" / "a01-001z-01.xml"
 BUDGET_MS = 100.0
 

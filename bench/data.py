@@ -19,7 +19,13 @@ import numpy as np
 from handwriting.formats import read_inks
 from handwriting.ink import X, Y, Ink
 
-__all__ = ["line_files", "load_lines", "sized_inks", "long_ink"]
+__all__ = ["IAMONDB", "PREP", "line_files", "load_lines", "sized_inks", "long_ink"]
+
+# Where the benchmarks read their data by default, relative to the project root (README,
+# "Benchmarks"): the IAM-OnDB archive extracted, with its writers.tsv beside lineStrokes/
+# and ascii/ (as in datasets/samples/iamondb), and the outputs of `handwriting prepare`.
+IAMONDB = Path("data/iamondb")
+PREP = Path("data/prep")
 
 
 @lru_cache(maxsize=None)

@@ -1,6 +1,6 @@
 """Beam search + LM, a former decoder against the current one, side by side.
 
-    .venv/bin/python -m bench.decoder [--model M.onnx] [--lm L.lm] --data /work/data/iamondb \\
+    .venv/bin/python -m bench.decoder [--model M.onnx] [--lm L.lm] [--data data/iamondb] \\
         [--before TREE] --out bench/decoder.json [--quick]
 
 The former decoder is `TREE/handwriting/recognition/decode.py` with `--before TREE` (a checkout of an
@@ -42,7 +42,7 @@ pin()  # before numpy
 import numpy as np  # noqa: E402
 
 from bench import machine  # noqa: E402
-from bench.data import load_lines, long_ink, sized_inks  # noqa: E402
+from bench.data import IAMONDB, load_lines, long_ink, sized_inks  # noqa: E402
 from bench.timing import interleaved, summarize, time_ms  # noqa: E402
 from handwriting.recognition.decode import DEFAULT_BEAM, LIVE_BEAM, Hypothesis, beam_search  # noqa: E402
 from handwriting.ink import Ink  # noqa: E402
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.decoder", description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="ONNX model (default: the shipped model)")
     parser.add_argument("--lm", help="character LM (default: the .lm beside the model)")
-    parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
+    parser.add_argument("--data", default=str(IAMONDB), help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--out", default="bench/decoder.json")
     parser.add_argument("--quick", action="store_true", help="fewer inks and rounds, smaller huge inks")
     parser.add_argument("--before", metavar="TREE", help="source tree of the former decoder (default: tests/reference_decoder.py)")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data import load_lines, sized_inks
+from bench.data import IAMONDB, load_lines, sized_inks
+from handwriting.recognition.modelfile import default_model_path
 from handwriting.recognition.decode import Hypothesis, beam_search, greedy
 from handwriting.ink import Ink
 from handwriting.recognition.preprocess import featurize
@@ -74,7 +75,7 @@ def _fingerprint(recognizer: Recognizer, ink: Ink) -> dict:
     }
 
 
-def fingerprints(model: str, lm: str, data: str, lines: int) -> list[dict]:
+def fingerprints(model: str, lm: str, data: str | Path, lines: int) -> list[dict]:
     """Fingerprints of `lines` whole lines and as many 1,000-point inks."""
     recognizer = Recognizer(model, lm=lm)
     whole = load_lines(data, lines)
@@ -90,9 +91,9 @@ def compare(before: list[dict], after: list[dict]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="/work/data/dev.onnx")
-    parser.add_argument("--lm", default="/work/data/lm/en.lm")
-    parser.add_argument("--data", default="/work/data/iamondb")
+    parser.add_argument("--model", default=str(default_model_path()))
+    parser.add_argument("--lm", default="auto", help="character LM (default: the .lm beside the model)")
+    parser.add_argument("--data", default=str(IAMONDB), help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--lines", type=int, default=50)
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--save", help="write the fingerprints here")

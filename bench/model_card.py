@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from bench.data import PREP
+
 from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
@@ -107,7 +109,7 @@ def _table(results: dict[str, dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", type=Path, help="ONNX models (their LM beside them)")
-    parser.add_argument("--prep", type=Path, default=Path("data/prep"), help="folder of `handwriting prepare` outputs")
+    parser.add_argument("--prep", type=Path, default=PREP, help="folder of `handwriting prepare` outputs")
     parser.add_argument("--per-level", type=int, help="UNIPEN items per level, drawn with a fixed seed (default: all)")
     parser.add_argument("--out", type=Path, help="JSON file for the results")
     args = parser.parse_args(argv)

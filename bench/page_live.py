@@ -9,7 +9,7 @@ app's worker gets them). Each update is read two ways, interleaved: by a
 previous update just before) and by `Recognizer.recognize` (every line read again).
 Decoding is the live one: beam 6 with the language model, one onnxruntime thread.
 
-    python -m bench.page_live --data /work/data --out bench/page_live.json
+    python -m bench.page_live --out bench/page_live.json
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.data import IAMONDB
 from bench.machine import describe
 from bench.pages import held_out_forms, saved
 from bench.timing import summarize, time_ms
@@ -64,8 +65,8 @@ def _updates(lines: list[Ink]) -> list[tuple[np.ndarray, ...]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/data"), help="IAM-OnDB folder (lineStrokes/)")
-    parser.add_argument("--writers", type=Path, default=Path("/work/shared/datasets/iamondb/writers.tsv"))
+    parser.add_argument("--data", type=Path, default=IAMONDB, help="IAM-OnDB folder (lineStrokes/)")
+    parser.add_argument("--writers", type=Path, default=IAMONDB / "writers.tsv", help="form -> writer table")
     parser.add_argument("--model", help="ONNX model (default: the shipped one)")
     parser.add_argument("--pages", type=int, default=3, help="pages per size (each starting at another form)")
     parser.add_argument("--out", type=Path, default=Path("bench/page_live.json"))

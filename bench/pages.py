@@ -14,7 +14,7 @@ are read. Each page is read under three conditions:
 Per condition: page CER and WER (references: the lines' transcriptions joined by line
 breaks; a line break counts as a space) and the pages whose line count is right.
 
-    python -m bench.pages --data /work/data --out bench/pages.json
+    python -m bench.pages --out bench/pages.json
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from bench.data import IAMONDB
 from bench.machine import describe
 from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.formats import read_inks, xournal
@@ -89,8 +90,8 @@ def page_conditions(lines: list[Ink], rng: random.Random, folder: Path) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/data"), help="IAM-OnDB folder (lineStrokes/, ascii/)")
-    parser.add_argument("--writers", type=Path, default=Path("/work/shared/datasets/iamondb/writers.tsv"))
+    parser.add_argument("--data", type=Path, default=IAMONDB, help="IAM-OnDB folder (lineStrokes/, ascii/)")
+    parser.add_argument("--writers", type=Path, default=IAMONDB / "writers.tsv", help="form -> writer table")
     parser.add_argument("--model", help="ONNX model (default: the shipped one)")
     parser.add_argument("--lm", default="auto", help="language model (default: the one beside the model)")
     parser.add_argument("--beam", type=int, default=DEFAULT_BEAM)

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.data import load_lines
+from bench.data import IAMONDB, load_lines
 from bench.machine import describe, load
 from handwriting.atomic import atomic_write
 from handwriting.formats import jsonink
@@ -107,7 +107,7 @@ def run_load(service: Service, bodies: list[bytes], labels: list[str], clients: 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/work/data/lineStrokes", help="IAM-OnDB lineStrokes folder")
+    parser.add_argument("--data", default=str(IAMONDB), help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--lines", type=int, default=200, help="distinct lines, spread over the corpus")
     parser.add_argument("--requests", type=int, default=2000, help="requests per configuration")
     parser.add_argument("--clients", type=int, default=8)

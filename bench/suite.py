@@ -1,6 +1,6 @@
 """The benchmark suite: every section in one run, results and the machine's state in one JSON file.
 
-    .venv/bin/python -m bench [--model M.onnx] [--lm L.lm] --data /work/data/iamondb \\
+    .venv/bin/python -m bench [--model M.onnx] [--lm L.lm] [--data data/iamondb] \\
         --out bench/results.json [--quick] [--only live runtimes ...]
     .venv/bin/python -m bench.report bench/results.json      # the Markdown tables
 
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from bench import machine
+from bench.data import IAMONDB, PREP
 from bench.threads import PINNED
 
 __all__ = ["Settings", "FULL", "QUICK", "run_suite", "targets", "main"]
@@ -171,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="ONNX model to time (default: the shipped model, or $HANDWRITING_MODEL)")
     parser.add_argument("--lm", help="character LM for beam search (default: the .lm beside the model)")
-    parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
-    parser.add_argument("--prep", default="/work/data/prep/iamondb", help="prepared shards for training throughput")
+    parser.add_argument("--data", default=str(IAMONDB), help="IAM-OnDB root (lineStrokes/**.xml)")
+    parser.add_argument("--prep", default=str(PREP / "iamondb"), help="prepared shards for training throughput")
     parser.add_argument("--out", default="bench/results.json")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and lines (about 2 minutes)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")

@@ -5,7 +5,7 @@ from spawn to exit, as a user would see it), interleaved round by round with the
 settings; with `--before TREE` (a checkout of an earlier commit) every setting runs in
 that checkout too, side by side, each checkout with its own shipped model and LM:
 
-    python -m bench.throughput --data /work/data/lineStrokes --before /tmp/before --out bench/throughput.json
+    python -m bench.throughput --before /tmp/before --out bench/throughput.json
  A run on a single file gives the fixed cost (interpreter, imports, model
 load, worker start); lines/s without it is the steady rate. Memory (largest process
 and sampled sum over the process tree) comes from the same runs (`bench.processes`).
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from bench import machine
-from bench.data import line_files
+from bench.data import IAMONDB, line_files
 from bench.processes import ROOT, ProcessRun, run_process
 from bench.timing import rotations, summarize
 
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--model", default="models/handwriting-en.onnx",
                         help="ONNX model; a relative path is each checkout's own (default: its shipped model)")
     parser.add_argument("--lm", default="models/handwriting-en.lm", help="LM, found like --model")
-    parser.add_argument("--data", default="/work/data/iamondb", help="IAM-OnDB root (lineStrokes/**.xml)")
+    parser.add_argument("--data", default=str(IAMONDB), help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--lines", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before", help="a checkout of an earlier commit to run side by side")

@@ -1,6 +1,6 @@
 """One process of the training-throughput benchmark: timed CTC training steps on real-length batches.
 
-    python -m bench.train_worker --data /work/data/prep/iamondb --out /tmp/r.json
+    python -m bench.train_worker --data data/prep/iamondb --out /tmp/r.json
     python -m torch.distributed.run --nproc_per_node 2 -m bench.train_worker ...   # DDP, gloo
 
 A step is what `handwriting train` does per batch: BiLSTMCTC forward, CTC loss,

@@ -1,7 +1,7 @@
 """The whole update of the live view (`Recognizer.recognize` of one line, as the pad's worker
 runs it) in this checkout and in others, side by side:
 
-    python -m bench.update --data /work/data/lineStrokes [--before TREE] --out bench/update.json
+    python -m bench.update [--before TREE] --out bench/update.json
 
 Inks of 250-2,000 raw points are cut from real IAM-OnDB lines (`bench.data.sized_inks`) and
 handed to every checkout as the same arrays. Each round runs one fresh process per checkout
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import machine
-from bench.data import load_lines, sized_inks
+from bench.data import IAMONDB, load_lines, sized_inks
 from bench.processes import ROOT
 from bench.threads import PINNED, unpinned
 from bench.timing import rotations, summarize
@@ -122,7 +122,7 @@ def render(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="IAM-OnDB lineStrokes folder")
+    parser.add_argument("--data", default=str(IAMONDB), help="IAM-OnDB root (lineStrokes/**.xml)")
     parser.add_argument("--before", help="another checkout to measure beside this one")
     parser.add_argument("--inks", type=int, default=5, help="inks per size")
     parser.add_argument("--rounds", type=int, default=4)
