@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.data import IAMONDB, load_lines, sized_inks
-from handwriting.recognition.modelfile import default_model_path
 from handwriting.recognition.decode import Hypothesis, beam_search, greedy
 from handwriting.ink import Ink
+from handwriting.recognition.modelfile import default_model_path
 from handwriting.recognition.preprocess import featurize
 from handwriting.recognition.recognizer import Recognizer
 

@@ -27,7 +27,6 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.data import PREP
-
 from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
