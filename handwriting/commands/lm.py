@@ -12,6 +12,7 @@ from handwriting.recognition.lm import MAX_ORDER, SMOOTHING, build_language_mode
 from handwriting.recognition.modelfile import load_model_file
 from handwriting.options import int_range, nonnegative_int, output_file
 from handwriting.shards import read_shard
+from handwriting.training.lm_text import fortune_lines, wordnet_examples
 
 __all__ = ["register"]
 
@@ -26,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--words", help="word frequency list: word<TAB>count per line (becomes the lexicon)")
     b.add_argument("--wordfreq", type=nonnegative_int, default=0, metavar="N",
                    help="add the N most frequent English words of the wordfreq package")
+    b.add_argument("--fortunes", metavar="FOLDER",
+                   help="add the text of the fortune-cookie files in FOLDER (Debian package fortunes: /usr/share/games/fortunes)")
+    b.add_argument("--wordnet", metavar="FOLDER",
+                   help="add WordNet's example sentences from its data files in FOLDER (Debian package wordnet-base: /usr/share/wordnet)")
     b.add_argument("--order", type=int_range(1, MAX_ORDER), default=7, help=f"n-gram order, 1 to {MAX_ORDER} (default 7)")
     b.add_argument("--smoothing", choices=SMOOTHING, default="kneser-ney")
     b.add_argument("--model", help="take the alphabet from this model (default: the built-in alphabet)")
@@ -72,9 +77,13 @@ def _shard_texts(paths: list[str]) -> list[str]:
 def _build(args: argparse.Namespace) -> int:
     alphabet = load_model_file(args.model).alphabet if args.model else Alphabet()
     texts = [line for path in args.texts for line in _read_lines(path)] + _shard_texts(args.labels)
+    if args.fortunes:
+        texts += fortune_lines(args.fortunes)
+    if args.wordnet:
+        texts += wordnet_examples(args.wordnet)
     words = _words(args)
     if not texts and not words:
-        raise HandwritingError("nothing to build from: give text files, --words or --wordfreq")
+        raise HandwritingError("nothing to build from: give text files, --labels, --fortunes, --wordnet, --words or --wordfreq")
     model = build_language_model(texts, alphabet, args.order, words, smoothing=args.smoothing)
     save_language_model(model, args.out)
     print(f"wrote {args.out}: order {model.order}, {len(model.table)} contexts, {len(model.lexicon)} lexicon words")
