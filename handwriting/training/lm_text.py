@@ -22,7 +22,6 @@ __all__ = ["fortune_lines", "wordnet_examples"]
 
 MIN_CHARS = 10
 MIN_LETTER_SHARE = 0.6
-COOKIE_END = re.compile(r"^%$", re.MULTILINE)
 OVERSTRIKE = re.compile(r".\x08")  # "x<BS>x" (bold) and "_<BS>x" (underline): keep the last character
 QUOTED = re.compile(r'"([^"]+)"')
 WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
@@ -52,15 +51,15 @@ def _folder(folder: str | Path, what: str) -> Path:
 
 def fortune_lines(folder: str | Path) -> list[str]:
     """The text lines of every fortune-cookie file in `folder` (a cookie file is text with
-    cookies separated by lines holding only `%`; its index `.dat` and links are skipped)."""
+    cookies separated by lines holding only `%`, too short to count; its index `.dat` and
+    links are skipped)."""
     root = _folder(folder, "fortune-cookie files (Debian package fortunes: /usr/share/games/fortunes)")
     files = sorted(p for p in root.iterdir() if p.is_file() and not p.is_symlink() and not p.suffix)
     if not files:
         raise HandwritingError(f"{root}: no fortune-cookie files in it")
     lines = []
     for path in files:
-        for cookie in COOKIE_END.split(OVERSTRIKE.sub("", _read(path))):
-            lines += [text for line in cookie.splitlines() if (text := _text_line(line))]
+        lines += [text for line in OVERSTRIKE.sub("", _read(path)).splitlines() if (text := _text_line(line))]
     return lines
 
 
