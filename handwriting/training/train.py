@@ -250,6 +250,18 @@ def epoch_indices(parts: list[CorpusPart], seed: int, epoch: int) -> np.ndarray:
     return np.concatenate(chosen) if chosen else np.zeros(0, dtype=int)
 
 
+def weighted_groups(inks: list[Ink], folder: str, weights: dict[str, float]) -> list[tuple[float, list[Ink]]]:
+    """The training inks of one data folder grouped by sampling weight: a `folder/level` key
+    (e.g. `unipen/character`, the level as `prepare` stored it) weighs that level's items,
+    `folder` the rest (1 when absent)."""
+    default = weights.get(folder, 1.0)
+    groups: dict[float, list[Ink]] = {}
+    for ink in inks:
+        level = str(ink.meta.get("level", "")).lower()
+        groups.setdefault(weights.get(f"{folder}/{level}", default), []).append(ink)
+    return list(groups.items())
+
+
 def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], list[Ink], list[CorpusPart]]:
     def usable(inks: list[Ink]) -> list[Ink]:
         return [i for i in inks if i.label and alphabet.covers(i.label) and i.num_points > 1]
@@ -258,9 +270,9 @@ def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], li
     val_inks: list[Ink] = []
     parts = []
     for root in options.data:
-        part = usable(read_split(root, "train"))
-        parts.append(CorpusPart(len(train_inks), len(train_inks) + len(part), options.weights.get(Path(root).name, 1.0)))
-        train_inks += part
+        for weight, group in weighted_groups(usable(read_split(root, "train")), Path(root).name, options.weights):
+            parts.append(CorpusPart(len(train_inks), len(train_inks) + len(group), weight))
+            train_inks += group
         val_part = usable(read_split(root, "val"))
         if options.max_val:  # per folder, so that every corpus is watched
             val_part = random.Random(options.seed).sample(val_part, min(options.max_val, len(val_part)))
