@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.data import IAMONDB
 from bench.machine import describe
-from bench.pages import held_out_forms, saved
+from bench.pages import add_form_options, held_out_forms, saved
 from bench.timing import summarize, time_ms
 from handwriting.recognition.decode import LIVE_BEAM
 from handwriting.formats import read_inks
@@ -65,8 +64,7 @@ def _updates(lines: list[Ink]) -> list[tuple[np.ndarray, ...]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=IAMONDB, help="IAM-OnDB folder (lineStrokes/)")
-    parser.add_argument("--writers", type=Path, default=IAMONDB / "writers.tsv", help="form -> writer table")
+    add_form_options(parser)
     parser.add_argument("--model", help="ONNX model (default: the shipped one)")
     parser.add_argument("--pages", type=int, default=3, help="pages per size (each starting at another form)")
     parser.add_argument("--out", type=Path, default=Path("bench/page_live.json"))

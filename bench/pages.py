@@ -37,10 +37,16 @@ from handwriting.metrics import ErrorCounts
 from handwriting.training.prepare import _split_by_writer, training_label
 from handwriting.recognition.recognizer import Recognizer
 
-__all__ = ["held_out_forms", "page_conditions", "saved", "main"]
+__all__ = ["add_form_options", "held_out_forms", "page_conditions", "saved", "main"]
 
 CONDITIONS = ("writing", "shuffled", "no_time")
 LINE_PAUSE_MS = 1000.0  # the clock between two lines written one after the other, when shuffled
+
+
+def add_form_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say where the IAM-OnDB forms and their writers are (`held_out_forms`)."""
+    parser.add_argument("--data", type=Path, default=IAMONDB, help="IAM-OnDB folder (lineStrokes/, ascii/)")
+    parser.add_argument("--writers", type=Path, default=IAMONDB / "writers.tsv", help="form -> writer table")
 
 
 def held_out_forms(data: Path, writers_tsv: Path, val_fraction: float = 0.1, seed: int = 0
@@ -90,8 +96,7 @@ def page_conditions(lines: list[Ink], rng: random.Random, folder: Path) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=IAMONDB, help="IAM-OnDB folder (lineStrokes/, ascii/)")
-    parser.add_argument("--writers", type=Path, default=IAMONDB / "writers.tsv", help="form -> writer table")
+    add_form_options(parser)
     parser.add_argument("--model", help="ONNX model (default: the shipped one)")
     parser.add_argument("--lm", default="auto", help="language model (default: the one beside the model)")
     parser.add_argument("--beam", type=int, default=DEFAULT_BEAM)
