@@ -11,6 +11,11 @@ beam 32 + the model's LM; words and characters are also read in their own mode
 (`word`, `character`). UNIPEN has no writing guide, so for characters read with one the
 guide is estimated per writer, as a pad's ruled line would be set for its user: a line
 height twice the median height of the writer's held-out characters (no labels used).
+
+With two or more models, each after the first is compared with the first item by item:
+on how many items of a row it makes fewer character errors, on how many more, and the
+two-sided exact sign test's p over those items (McNemar's test on the character rows),
+so that a difference of a few errors is not taken for a better model.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from math import comb
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +40,7 @@ from handwriting.recognition.modes import SMALL_TO_LINE, WritingGuide
 from handwriting.recognition.recognizer import Recognizer
 from handwriting.shards import read_shard
 
-__all__ = ["held_out_sets", "evaluate", "main"]
+__all__ = ["held_out_sets", "evaluate", "sign_test", "paired", "main"]
 
 UNIPEN_LEVELS = {"text lines": "TEXT", "words": "WORD", "single characters": "CHARACTER"}
 MODE_OF_LEVEL = {"words": "word", "single characters": "character"}
@@ -66,10 +72,25 @@ def evaluate(recognizer: Recognizer, inks: list[Ink], beam: int, mode: str = "te
     else:
         results = [r for first in tqdm(range(0, len(inks), BATCH), desc="reading", leave=False, disable=None)
                    for r in recognizer.recognize_batch(inks[first:first + BATCH], beam=beam, mode=mode)]
-    for ink, result in zip(inks, results):
-        counts.add(ink.label or "", result.text)
+    item_errors = [counts.add(ink.label or "", result.text)[0] for ink, result in zip(inks, results)]
     return {"cer": counts.cer, "wer": counts.wer, "chars": counts.chars, "items": len(inks),
-            "ms_per_item": (time.perf_counter() - started) * 1e3 / max(len(inks), 1)}
+            "ms_per_item": (time.perf_counter() - started) * 1e3 / max(len(inks), 1), "item_errors": item_errors}
+
+
+def sign_test(fewer: int, more: int) -> float:
+    """Two-sided exact sign test: the chance of a split at least this uneven between
+    `fewer` and `more` if either model were as likely to be the better on each item."""
+    n = fewer + more
+    tail = sum(comb(n, i) for i in range(min(fewer, more) + 1))
+    return min(1.0, 2 * tail / 2**n) if n else 1.0
+
+
+def paired(first: dict, other: dict) -> dict:
+    """Item-by-item comparison of two models' readings of one row (`evaluate` results)."""
+    pairs = list(zip(first["item_errors"], other["item_errors"], strict=True))
+    fewer = sum(b < a for a, b in pairs)
+    more = sum(b > a for a, b in pairs)
+    return {"fewer_errors": fewer, "more_errors": more, "p": sign_test(fewer, more)}
 
 
 def _rows(model: Path, sets: dict[str, list[Ink]], guides: dict[str, WritingGuide]) -> dict:
@@ -92,17 +113,32 @@ def _rows(model: Path, sets: dict[str, list[Ink]], guides: dict[str, WritingGuid
 
 def _table(results: dict[str, dict]) -> str:
     models = list(results)
-    lines = ["| held-out set | reading | " + " | ".join(f"{m} CER / WER" for m in models) + " |",
-             "|---|---|" + "---|" * len(models)]
     first = results[models[0]]
+    lines = ["| held-out set | reading | " + " | ".join(f"{m} CER / WER" for m in models)
+             + "".join(f" | {m} vs {models[0]}: items with fewer / more errors, p" for m in models[1:]) + " |",
+             "|---|---|" + "---|" * (2 * len(models) - 1)]
     for name, row in first.items():
-        for reading in row:
+        for reading, base in row.items():
             cells = []
             for m in models:
                 r = results[m].get(name, {}).get(reading)
                 cells.append(f"{r['cer']:.2%} / {r['wer']:.1%}" if r else "–")
+            for m in models[1:]:
+                c = results[m][name][reading].get("paired")
+                cells.append(f"{c['fewer_errors']} / {c['more_errors']}, p = {c['p']:.2g}" if c else "–")
             lines.append(f"| {name} | {reading} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _compared(results: dict[str, dict]) -> dict[str, dict]:
+    """`results` with each later model's rows compared with the first's, item errors dropped."""
+    first = next(iter(results.values()))
+    out = {}
+    for model, rows in results.items():
+        out[model] = {name: {reading: {k: v for k, v in r.items() if k != "item_errors"}
+                             | ({"paired": paired(first[name][reading], r)} if rows is not first else {})
+                             for reading, r in row.items()} for name, row in rows.items()}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="JSON file for the results")
     args = parser.parse_args(argv)
     sets, guides = held_out_sets(args.prep, args.per_level)
-    results = {str(m): _rows(m, sets, guides) for m in args.models}
+    results = _compared({str(m): _rows(m, sets, guides) for m in args.models})
     print(_table(results))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1) + "\n")
