@@ -54,17 +54,19 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900, height: int 
     for runs in stages:
         starts.append(starts[-1] + max(r[-1]["epoch"] for r in runs))
     image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES)
-    legend, colors = [], iter(RUN_COLORS * len(stages))
+    pens = iter([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+                 for color in RUN_COLORS])  # a colour comes back dashed, then dotted
+    legend = []
     for number, (runs, start) in enumerate(zip(stages, starts), 1):
         if start:
             painter.setPen(QPen(QColor("#9aa3ad"), 1, Qt.PenStyle.DotLine))
             painter.drawLine(QPointF(x(start + 0.5), plot.top()), QPointF(x(start + 0.5), plot.bottom()))
         for side, records in zip("abcdefgh" if len(runs) > 1 else [""] * len(runs), runs):
-            color = next(colors)
-            _series(painter, [(x(start + r["epoch"]), y(r["val_cer"])) for r in records], color)
+            color, style = next(pens)
+            _series(painter, [(x(start + r["epoch"]), y(r["val_cer"])) for r in records], color, style)
             name = f"run {number}{side}"
             legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
-                           QColor(color), Qt.PenStyle.SolidLine))
+                           QColor(color), style))
     _legend(painter, plot, legend, upper=True)
     painter.end()
     return image
@@ -110,8 +112,9 @@ def _canvas(width: int, height: int, first: int, last: int, rates: tuple[float, 
     return image, painter, plot, x, y
 
 
-def _series(painter: QPainter, points: list[tuple[float, float]], color: str) -> None:
-    painter.setPen(QPen(QColor(color), 2))
+def _series(painter: QPainter, points: list[tuple[float, float]], color: str,
+            style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> None:
+    painter.setPen(QPen(QColor(color), 2, style))
     painter.drawPolyline([QPointF(px, py) for px, py in points])
     for px, py in points:
         painter.drawEllipse(QPointF(px, py), 2.5, 2.5)
