@@ -118,7 +118,7 @@ def _table(results: dict[str, dict]) -> str:
              + "".join(f" | {m} vs {models[0]}: items with fewer / more errors, p" for m in models[1:]) + " |",
              "|---|---|" + "---|" * (2 * len(models) - 1)]
     for name, row in first.items():
-        for reading, base in row.items():
+        for reading in row:
             cells = []
             for m in models:
                 r = results[m].get(name, {}).get(reading)
@@ -132,12 +132,17 @@ def _table(results: dict[str, dict]) -> str:
 
 def _compared(results: dict[str, dict]) -> dict[str, dict]:
     """`results` with each later model's rows compared with the first's, item errors dropped."""
-    first = next(iter(results.values()))
+    first, *later = results
     out = {}
     for model, rows in results.items():
-        out[model] = {name: {reading: {k: v for k, v in r.items() if k != "item_errors"}
-                             | ({"paired": paired(first[name][reading], r)} if rows is not first else {})
-                             for reading, r in row.items()} for name, row in rows.items()}
+        out[model] = {}
+        for name, row in rows.items():
+            out[model][name] = {}
+            for reading, r in row.items():
+                entry = {k: v for k, v in r.items() if k != "item_errors"}
+                if model in later:
+                    entry["paired"] = paired(results[first][name][reading], r)
+                out[model][name][reading] = entry
     return out
 
 

@@ -6,6 +6,7 @@ import pytest
 pytest.importorskip("torch")
 
 from handwriting.cli import main  # noqa: E402
+from handwriting.errors import HandwritingError  # noqa: E402
 from handwriting.ink import Ink  # noqa: E402
 from handwriting.training.train import CorpusPart, epoch_indices, weighted_groups  # noqa: E402
 
@@ -26,6 +27,15 @@ def test_without_level_keys_a_folder_is_one_group_in_its_order():
     inks = [_ink("a", "CHARACTER"), _ink("cat", "WORD"), _ink("line", None)]
     assert weighted_groups(inks, "iamondb", {"unipen/character": 2.0}) == [(1.0, inks)]
     assert weighted_groups(inks, "unipen", {"unipen": 0.3}) == [(0.3, inks)]
+
+
+def test_a_level_the_folder_does_not_have_is_an_error():
+    inks = [_ink("a", "CHARACTER"), _ink("cat", "WORD")]
+    with pytest.raises(HandwritingError, match=r"--weight unipen/charcter: no training item of unipen has that "
+                                               r"level \(its levels: character, word\)"):
+        weighted_groups(inks, "unipen", {"unipen/charcter": 2.0})
+    with pytest.raises(HandwritingError, match=r"its levels: none"):
+        weighted_groups([_ink("line", None)], "iamondb", {"iamondb/character": 2.0})
 
 
 def test_epoch_draws_a_fresh_share_below_one_and_whole_repeats_above():

@@ -253,12 +253,19 @@ def epoch_indices(parts: list[CorpusPart], seed: int, epoch: int) -> np.ndarray:
 def weighted_groups(inks: list[Ink], folder: str, weights: dict[str, float]) -> list[tuple[float, list[Ink]]]:
     """The training inks of one data folder grouped by sampling weight: a `folder/level` key
     (e.g. `unipen/character`, the level as `prepare` stored it) weighs that level's items,
-    `folder` the rest (1 when absent)."""
+    `folder` the rest (1 when absent). A level key that no item of the folder has (a typo)
+    is an error rather than a weight that silently does nothing."""
     default = weights.get(folder, 1.0)
     groups: dict[float, list[Ink]] = {}
+    levels = set()
     for ink in inks:
         level = str(ink.meta.get("level", "")).lower()
+        levels.add(level)
         groups.setdefault(weights.get(f"{folder}/{level}", default), []).append(ink)
+    unmatched = sorted(k for k in weights if k.startswith(f"{folder}/") and k.split("/", 1)[1] not in levels)
+    if unmatched:
+        found = ", ".join(sorted(level for level in levels if level)) or "none"
+        raise HandwritingError(f"--weight {unmatched[0]}: no training item of {folder} has that level (its levels: {found})")
     return list(groups.items())
 
 
