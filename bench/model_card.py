@@ -25,18 +25,17 @@ import json
 import random
 import sys
 import time
-from collections import defaultdict
 from math import comb
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from bench.data import PREP
 from handwriting.recognition.decode import DEFAULT_BEAM
 from handwriting.ink import Ink
 from handwriting.metrics import ErrorCounts
-from handwriting.recognition.modes import SMALL_TO_LINE, WritingGuide
+from handwriting.recognition.character_prior import estimated_guides
+from handwriting.recognition.modes import WritingGuide
 from handwriting.recognition.recognizer import Recognizer
 from handwriting.shards import read_shard
 
@@ -54,12 +53,7 @@ def held_out_sets(prep: Path, per_level: int | None = None, seed: int = 0) -> tu
     for name, level in UNIPEN_LEVELS.items():
         items = [ink for ink in unipen if ink.meta.get("level") == level]
         sets[f"UNIPEN {name}"] = items if per_level is None else random.Random(seed).sample(items, min(per_level, len(items)))
-    heights = defaultdict(list)
-    for ink in unipen:
-        if ink.meta.get("level") == "CHARACTER":
-            heights[ink.writer].append(ink.bounds()[3] - ink.bounds()[1])
-    guides = {w: WritingGuide(max(float(np.median(h)), 1e-6) / SMALL_TO_LINE) for w, h in heights.items()}
-    return sets, guides
+    return sets, estimated_guides([ink for ink in unipen if ink.meta.get("level") == "CHARACTER"])
 
 
 def evaluate(recognizer: Recognizer, inks: list[Ink], beam: int, mode: str = "text",

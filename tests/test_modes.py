@@ -40,7 +40,7 @@ def test_character_mode_reads_exactly_one_character_and_ranks_alternatives():
     log_probs[2:4, a] = -0.5  # "a" spelt twice with a blank between would be "aa" in text mode
     log_probs[5:7, a] = -0.5
     log_probs[3, o] = -1.5
-    hyps = read_character(log_probs, ALPHABET, 3, 1.0)
+    hyps = read_character(log_probs, ALPHABET, 3, synthesize("a", font="futural"))
     assert [ALPHABET.decode(h.ids) for h in hyps][:2] == ["a", "o"]
     assert all(len(h.ids) == 1 for h in hyps) and hyps[0].score > hyps[1].score > hyps[2].score
     assert hyps[0].frames[0] in (2, 3, 5, 6)

@@ -51,7 +51,8 @@ def _run(args: argparse.Namespace) -> int:
         raise HandwritingError(f"{name}: damaged preprocessing settings ({exc})") from None
     model = model_from_checkpoint(checkpoint)
     try:
-        error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card, args.quantize)
+        error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card, args.quantize,
+                       checkpoint.get("kept_metadata"))
     except (TypeError, ValueError, KeyError) as exc:  # settings of the wrong kind in a damaged checkpoint
         raise HandwritingError(f"{name}: cannot be exported ({exc})") from None
     print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e}{', weights int8' if args.quantize else ''})")

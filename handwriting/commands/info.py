@@ -65,7 +65,7 @@ def _record(path: Path, fmt: str | None, index: int | None, item: Ink | InkForma
 
 
 def model_record(path: Path) -> dict:
-    """What a model file is: network shape, weights, alphabet, training summary, LM beside it."""
+    """What a model file is: network shape, weights, alphabet, training summary, character prior, LM beside it."""
     from handwriting.recognition.modelfile import load_model_file
 
     try:
@@ -74,13 +74,15 @@ def model_record(path: Path) -> dict:
         return {"path": str(path), "format": "model", "error": str(exc)}
     training, lm = model.training, path.with_suffix(".lm")
     last = training.get("last") or {}
+    prior = model.character_prior
     return {
         "path": str(path), "format": "model", "layers": model.layers, "hidden": model.hidden,
         "characters": len(model.alphabet.chars), "weights": "int8" if model.quantized else "float32",
         "megabytes": round(len(model.data) / 1e6, 2), "epochs": training.get("epochs"),
         "validation_cer": last.get("val_cer"), "earlier_runs": earlier_runs(training),
         "averaged_checkpoints": len(training.get("averaged") or []) or None,
-        "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")), "error": None,
+        "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
+        "calibrated_on": prior.fitted_on.get("characters") if prior else None, "error": None,
     }
 
 
@@ -105,6 +107,8 @@ def _model_text(record: dict) -> str:
             parts.append(f"after {sum(earlier)} epochs in {len(earlier)} earlier run{'s' if len(earlier) > 1 else ''}")
     if record["averaged_checkpoints"]:
         parts.append(f"mean of {record['averaged_checkpoints']} checkpoints")
+    if record["calibrated_on"]:
+        parts.append(f"character mode calibrated on {record['calibrated_on']} characters")
     parts.append(f"LM {Path(record['lm']).name}" if record["lm"] else "no LM beside it")
     if record["card"]:
         parts.append("model card inside")

@@ -21,6 +21,7 @@ import onnxruntime as ort
 
 from handwriting.alphabet import Alphabet
 from handwriting.checksum import KEY, stored_and_actual
+from handwriting.recognition.character_prior import METADATA_KEY as CHARACTER_PRIOR, CharacterPriors
 from handwriting.errors import ModelError
 from handwriting.recognition.onnx_external import external_tensors
 from handwriting.recognition.preprocess import PreprocessConfig
@@ -53,6 +54,7 @@ class ModelFile:
     config: dict
     metadata: dict[str, str]
     data: bytes = field(repr=False)  # the file as loaded, so that `proto` always matches `session`
+    character_prior: CharacterPriors | None = None  # learned by `handwriting calibrate`
 
     @cached_property
     def proto(self) -> onnx.ModelProto:
@@ -145,7 +147,13 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
         raise ModelError(path, f"damaged metadata ({exc})") from None
     if int(config.get("num_classes", -1)) != alphabet.num_classes:
         raise ModelError(path, "alphabet size does not match the network's output")
-    return ModelFile(path, session, alphabet, preprocess, config, metadata, data)
+    prior = None
+    if CHARACTER_PRIOR in metadata:
+        try:
+            prior = CharacterPriors.from_json(metadata[CHARACTER_PRIOR], alphabet.num_classes)
+        except ValueError as exc:
+            raise ModelError(path, f"damaged {CHARACTER_PRIOR} in the metadata: {exc}") from None
+    return ModelFile(path, session, alphabet, preprocess, config, metadata, data, prior)
 
 
 def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:

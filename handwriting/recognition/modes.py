@@ -14,19 +14,26 @@ sentence:
 - `character`: exactly one character, scored over the whole ink by the CTC probability
   of that single-character label (Graves et al. 2006: the sum over all its paths), with
   no LM; a writing guide (the height of the ruled line) lets size decide between
-  characters that differ only in size (`o`/`O`, `x`/`X`).
+  characters that differ only in size (`o`/`O`, `x`/`X`). A model calibrated on lone
+  characters (`handwriting.recognition.character_prior`) adds what it learned from their
+  size, shape and strokes; one that is not falls back on a fixed rule for size.
 - `digits`: numbers: digits, space and number signs only, no LM or lexicon.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from handwriting.alphabet import BLANK, Alphabet
 from handwriting.recognition.decode import Hypothesis
 from handwriting.errors import HandwritingError
+from handwriting.ink import Ink
+
+if TYPE_CHECKING:
+    from handwriting.recognition.character_prior import CharacterPriors
 
 __all__ = ["MODES", "Reading", "WritingGuide", "check_mode", "allowed_classes", "restrict", "lm_context", "read_character"]
 
@@ -112,15 +119,18 @@ def size_log_prior(alphabet: Alphabet, ink_height: float, guide: WritingGuide) -
     return prior
 
 
-def read_character(log_probs: np.ndarray, alphabet: Alphabet, n_best: int, ink_height: float,
-                   guide: WritingGuide | None = None) -> list[Hypothesis]:
+def read_character(log_probs: np.ndarray, alphabet: Alphabet, n_best: int, ink: Ink,
+                   guide: WritingGuide | None = None, prior: CharacterPriors | None = None) -> list[Hypothesis]:
     """The `n_best` single characters the ink most likely is, each emitted at the frame
-    where it is most probable."""
+    where it is most probable; `prior`: the model's terms learned from lone characters."""
     if len(log_probs) == 0:
         return [Hypothesis((), (), 0.0)]
     scores = single_label_log_probs(restrict(log_probs, allowed_classes("character", alphabet)))
-    if guide is not None:
-        scores = scores + size_log_prior(alphabet, ink_height, guide)
+    if prior is not None:
+        scores = prior.scores(scores, ink, guide)
+    elif guide is not None:
+        left, top, right, bottom = ink.bounds()
+        scores = scores + size_log_prior(alphabet, bottom - top, guide)
     ranked = [int(c) for c in np.argsort(-scores, kind="stable")[:n_best] if np.isfinite(scores[c])]
     return [Hypothesis((c,), (int(log_probs[:, c].argmax()),), float(scores[c])) for c in ranked]
 

@@ -155,11 +155,14 @@ class Recognizer:
         return log_probs, hidden
 
     def decode(self, log_probs: np.ndarray, beam: int | None = None, context: str = "",
-               n_best: int | None = None, reading: Reading = Reading(), ink_height: float = 0.0) -> list[Hypothesis]:
-        """The n-best readings of `log_probs` as `reading.mode` says (`context`: text before them)."""
+               n_best: int | None = None, reading: Reading = Reading(), ink: Ink | None = None) -> list[Hypothesis]:
+        """The n-best readings of `log_probs` as `reading.mode` says (`context`: text before them;
+        `ink`: what was read, which character mode measures)."""
         n_best = n_best or self.num_alternatives
         if reading.mode == "character":
-            return read_character(log_probs, self.alphabet, n_best, ink_height, reading.guide)
+            if ink is None:
+                raise ValueError("character mode measures the ink it reads: pass `ink`")
+            return read_character(log_probs, self.alphabet, n_best, ink, reading.guide, self.model.character_prior)
         log_probs = restrict(log_probs, allowed_classes(reading.mode, self.alphabet))
         lm = None if reading.mode == "digits" else self.lm
         beam = self.beam if beam is None else beam
@@ -256,8 +259,7 @@ class Recognizer:
         read = []
         for line, reading, f, lp, h in zip(lines, readings, frames, log_probs, hidden):
             t3 = time.perf_counter()
-            height = line.bounds()[3] - line.bounds()[1] if not line.is_empty else 0.0
-            hyps = self.decode(lp, beam, reading.context, reading=reading, ink_height=height) if len(f) else [Hypothesis((), (), 0.0)]
+            hyps = self.decode(lp, beam, reading.context, reading=reading, ink=line) if len(f) else [Hypothesis((), (), 0.0)]
             timings = {"preprocess": (t1 - t0) * 1e3 / len(lines), "network": (t2 - t1) * 1e3 / len(lines),
                        "decode": (time.perf_counter() - t3) * 1e3}
             result = self._result(line, f, lp, h, hyps, timings)

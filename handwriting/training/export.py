@@ -45,8 +45,9 @@ QUANTIZED_AGREEMENT = 0.98
 
 
 def export(model: BiLSTMCTC, alphabet: str, preprocess: dict, out: str | Path, training: dict | None = None,
-           card: str = "", quantize: bool = False) -> float:
+           card: str = "", quantize: bool = False, kept_metadata: dict[str, str] | None = None) -> float:
     """Write `out` atomically; returns the parity error. Raises ModelError if torch and ORT disagree.
+    `kept_metadata`: entries of a model written again that stay with its network (`checkpoint_of_model`).
     `quantize`: the weights of the LSTMs after the first and of the output stored as int8
     (onnxruntime's dynamic quantization: `_quantized`); its difference from torch is
     measured and kept in the metadata (`quantized_max_abs_diff`, `quantized_agreement`: the share of
@@ -62,6 +63,7 @@ def export(model: BiLSTMCTC, alphabet: str, preprocess: dict, out: str | Path, t
         "feature_names": json.dumps(FEATURE_NAMES),
         "training": json.dumps(training or {}),
         "model_card": card,
+        **(kept_metadata or {}),
     }
     unchecked = build_graph(state, model.config.layers, model.config.hidden, metadata).SerializeToString()
     error = parity(model, unchecked, PreprocessConfig.from_dict(preprocess))

@@ -93,7 +93,8 @@ def finetune(inks: list[Ink], options: FinetuneOptions) -> FinetuneReport:
     if report.written:
         summary = {"finetuned_from": base.name, "inks": len(training), "held_back": n_hold, "mix": options.mix,
                    "held_back_cer_before": before, "held_back_cer_after": after}
-        export(model_from_checkpoint(best), best["alphabet"], best["preprocess"], out, summary)
+        export(model_from_checkpoint(best), best["alphabet"], best["preprocess"], out, summary,
+               kept_metadata=start.get("kept_metadata"))
         copy_language_model(base, out)
     return report
 
