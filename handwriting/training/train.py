@@ -53,8 +53,10 @@ __all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "checkpoint_
 class InkDataset(torch.utils.data.Dataset):
     """Labelled inks -> (features, targets); augmented afresh each epoch when `augment` is on."""
 
-    def __init__(self, inks: list[Ink], alphabet: Alphabet, config: PreprocessConfig, augment: bool, seed: int):
+    def __init__(self, inks: list[Ink], alphabet: Alphabet, config: PreprocessConfig, augment: bool, seed: int,
+                 style: float = 0.0):
         self.inks, self.alphabet, self.config, self.augment, self.seed = inks, alphabet, config, augment, seed
+        self.style = style
         self.epoch = 0
         self.lengths = np.array([len(featurize(ink, config)) for ink in tqdm(inks, desc="measuring", disable=None, leave=False)])
 
@@ -69,7 +71,7 @@ class InkDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         ink = self.inks[index]
         if self.augment:
-            ink = augment(ink, np.random.default_rng([self.seed, self.epoch, index]))
+            ink = augment(ink, np.random.default_rng([self.seed, self.epoch, index]), self.style)
         features = featurize(ink, self.config).features
         return torch.from_numpy(features), torch.tensor(self.alphabet.encode(ink.label or ""), dtype=torch.long)
 
@@ -327,7 +329,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         (train_inks, val_inks), parts = inks, [CorpusPart(0, len(inks[0]))]
     if not train_inks:
         raise HandwritingError("no usable training inks in " + ", ".join(options.data))
-    train_set = InkDataset(train_inks, alphabet, preprocess, options.augment, options.seed)
+    train_set = InkDataset(train_inks, alphabet, preprocess, options.augment, options.seed, options.style)
     if options.max_frames:  # curriculum: short items first (they leave the CTC blank plateau sooner)
         train_set.keep(train_set.lengths <= options.max_frames)
         parts = [CorpusPart(0, len(train_set))]

@@ -28,6 +28,9 @@ class TrainOptions:
     dropout: float = option(0.2, float_range(0, 1, high_open=True), "dropout between layers")
     step: float = option(0.2, positive_float, "resampling step, fraction of the writing height")
     augment: bool = option(True, help="random affine and speed changes of the training inks")
+    style: float = option(0.0, float_range(0), "strength of writer-style distortions on top of --augment: uneven "
+                                               "letter widths, strokes placed a little off, a wandering baseline "
+                                               "(1: the designed amounts; 0: none)")
     seed: int = option(0, nonnegative_int)
     resume: str | None = option(None, help="checkpoint to continue from (weights, optimizer, schedule)")
     init: str | None = option(None, help="checkpoint whose weights start a new run (fine-tuning)")
