@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from handwriting.ink import Ink
 from handwriting.training.augment import augment
 from handwriting.training.synth import synthesize
 
@@ -40,3 +41,9 @@ def test_stronger_style_moves_more(line):
         return float(np.abs(augment(line, np.random.default_rng(5), style=style).points()[:, :2] - plain).mean())
 
     assert spread(0.5) < spread(2.0)
+
+
+def test_a_flat_dash_is_distorted_too():
+    dash = Ink((np.array([[0.0, 5.0, 0.0], [30.0, 5.0, 50.0]]),), "-")
+    styled = augment(dash, np.random.default_rng(0), style=1.0)
+    assert np.isfinite(styled.points()[:, :2]).all() and styled.label == "-"

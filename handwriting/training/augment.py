@@ -14,6 +14,7 @@ __all__ = ["augment"]
 # at style 1: spread of the log width factor per writing height of x, of a stroke's offset and
 # the baseline's wave amplitude (in writing heights), and the wave's length range
 WIDTH_SPREAD, STROKE_OFFSET, BASELINE_WAVE, WAVELENGTHS = 0.15, 0.02, 0.04, (4.0, 10.0)
+MAX_WIDTH_PIECES = 200
 
 
 def augment(ink: Ink, rng: np.random.Generator, style: float = 0.0) -> Ink:
@@ -48,9 +49,10 @@ def _restyled(strokes: list[np.ndarray], height: float, rng: np.random.Generator
     long wave (a wandering baseline)."""
     x0 = min(float(s[:, 0].min()) for s in strokes)
     x1 = max(float(s[:, 0].max()) for s in strokes)
-    knots = x0 + height * np.arange(int(np.ceil((x1 - x0) / height)) + 2)
+    step = max(height, (x1 - x0) / MAX_WIDTH_PIECES)  # a flat mark (a dash) has almost no height
+    knots = x0 + step * np.arange(int(np.ceil((x1 - x0) / step)) + 2)
     factors = np.exp(rng.normal(0, WIDTH_SPREAD * style, len(knots) - 1))
-    moved = x0 + height * np.concatenate([[0.0], np.cumsum(factors / factors.mean())])
+    moved = x0 + step * np.concatenate([[0.0], np.cumsum(factors / factors.mean())])
     wavelength = height * rng.uniform(*WAVELENGTHS)
     amplitude, phase = BASELINE_WAVE * style * height, rng.uniform(0, 2 * np.pi)
     out = []
