@@ -129,7 +129,7 @@ def read_character(log_probs: np.ndarray, alphabet: Alphabet, n_best: int, ink: 
     if prior is not None:
         scores = prior.scores(scores, ink, guide)
     elif guide is not None:
-        left, top, right, bottom = ink.bounds()
+        _, top, _, bottom = ink.bounds()
         scores = scores + size_log_prior(alphabet, bottom - top, guide)
     ranked = [int(c) for c in np.argsort(-scores, kind="stable")[:n_best] if np.isfinite(scores[c])]
     return [Hypothesis((c,), (int(log_probs[:, c].argmax()),), float(scores[c])) for c in ranked]
