@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from handwriting.errors import HandwritingError
@@ -63,6 +64,6 @@ def _run(args: argparse.Namespace) -> int:
             before, after = errors(measured, None, use_guide), errors(measured, prior, use_guide)
             report[key] = {"items": len(measured), "errors_before": before, "errors_after": after}
             print(f"{key:>27}: {len(measured):6d} characters, wrong {before / len(measured):6.2%} -> {after / len(measured):6.2%}")
-    write_prior(recognizer.model.data, CharacterPriors(priors.with_guide, priors.without_guide, report), args.out)
+    write_prior(recognizer.model.data, replace(priors, fitted_on=report), args.out)
     print(f"wrote {args.out}")
     return 0

@@ -30,7 +30,6 @@ __all__ = ["METADATA_KEY", "GEOMETRY", "CharacterPrior", "CharacterPriors", "geo
 
 METADATA_KEY = "character_prior"
 GEOMETRY = ("height", "height^2", "aspect", "aspect^2", "1 stroke", "2 strokes", "3 strokes", "4+ strokes")
-HEIGHT_TERMS = 2  # the first GEOMETRY terms, used only with a guide
 SMALLEST_PART = 0.02  # heights and widths below this part of the ink's size (a dot, a dash) count as this
 HEIGHT_RANGE = (-4.0, 1.5)  # log(height / line height): from a dot to a scribble over several lines
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from handwriting.atomic import atomic_write_bytes
 from handwriting.checksum import KEY, seal
 from handwriting.ink import Ink
-from handwriting.recognition.character_prior import (GEOMETRY, HEIGHT_TERMS, METADATA_KEY, CharacterPrior,
+from handwriting.recognition.character_prior import (GEOMETRY, METADATA_KEY, CharacterPrior,
                                                      CharacterPriors, estimated_guides, geometry)
 from handwriting.recognition.modes import allowed_classes, restrict, single_label_log_probs, size_log_prior
 from handwriting.recognition.preprocess import featurize
@@ -76,9 +76,7 @@ def fit(measured: Measured, use_guide: bool) -> CharacterPrior:
     """The prior that best predicts the true characters of `measured` (with or without the guide's height terms)."""
     finite = torch.tensor(np.isfinite(measured.scores))
     scores = torch.tensor(np.where(np.isfinite(measured.scores), measured.scores, 0.0))
-    measures = torch.tensor(measured.with_guide if use_guide else measured.without_guide)
-    if not use_guide:
-        measures[:, :HEIGHT_TERMS] = 0.0
+    measures = torch.tensor(measured.with_guide if use_guide else measured.without_guide)  # the latter's height terms are 0
     labels = torch.tensor(measured.labels)
     classes = scores.shape[1]
     scale = torch.ones((), dtype=torch.float64, requires_grad=True)
