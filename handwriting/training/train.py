@@ -42,6 +42,7 @@ from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, 
 from handwriting.shards import read_split
 from handwriting.shutdown import exit_if_signalled
 from handwriting.training.train_options import TrainOptions
+from handwriting.training.widen import widened
 
 if TYPE_CHECKING:
     from handwriting.recognition.modelfile import ModelFile
@@ -321,6 +322,9 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
 
     resumed = load_checkpoint(options.resume, resume=True) if options.resume else None
     base = resumed or (load_base(options.init) if options.init else None)
+    base_hidden = base["model_config"].get("hidden") if base else None
+    if base and not resumed and isinstance(base_hidden, int) and options.hidden > base_hidden:
+        base = widened(base, options.hidden)  # more units than the network started from: grown, same outputs
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
     preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
     if inks is None:
@@ -337,7 +341,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
 
     if base:
         model = model_from_checkpoint(base)
-        # the network's shape is the checkpoint's: record that, not the options' defaults
+        # the network's shape is the checkpoint's (widened above if asked): record that, not the options' defaults
         options = replace(options, hidden=model.config.hidden, layers=model.config.layers, dropout=model.config.dropout)
     else:
         config = ModelConfig(len(FEATURE_NAMES), alphabet.num_classes, options.hidden, options.layers, options.dropout)

@@ -23,7 +23,8 @@ class TrainOptions:
                                                   "halving on a plateau)")
     warmup_steps: int = option(200, positive_int, "steps of linear learning-rate warm-up")
     patience: int = option(3, positive_int, "epochs without a better validation CER before the rate is halved")
-    hidden: int = option(96, positive_int, "LSTM units per direction")
+    hidden: int = option(96, positive_int, "LSTM units per direction (more than an --init network's widens it, "
+                                                 "its outputs unchanged)")
     layers: int = option(3, positive_int, "bidirectional LSTM layers")
     dropout: float = option(0.2, float_range(0, 1, high_open=True), "dropout between layers")
     step: float = option(0.2, positive_float, "resampling step, fraction of the writing height")
