@@ -69,3 +69,16 @@ def test_train_widens_a_smaller_start_and_keeps_training(tmp_path):
                            "init": str(tmp_path / "wide" / "last.pt")})
     train(kept)
     assert load_checkpoint(tmp_path / "kept" / "last.pt")["model_config"]["hidden"] == 24
+
+
+def test_a_damaged_start_is_refused_before_it_is_widened(tmp_path):
+    checkpoint = _checkpoint(hidden=12, layers=2)
+    del checkpoint["model"]["layers.1.bw.weight_hh_l0"]
+    torch.save(checkpoint, tmp_path / "damaged.pt")
+    inks = [synthesize("bead", font="futural")]  # letters of the checkpoint's alphabet
+    for split in ("train", "val"):
+        write_shard(inks, tmp_path / "data" / f"{split}.npz")
+    options = TrainOptions(data=[str(tmp_path / "data")], out=str(tmp_path / "run"), epochs=1, hidden=20, layers=2,
+                           workers=0, init=str(tmp_path / "damaged.pt"))
+    with pytest.raises(HandwritingError, match="do not fit"):
+        train(options)

@@ -322,9 +322,6 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
 
     resumed = load_checkpoint(options.resume, resume=True) if options.resume else None
     base = resumed or (load_base(options.init) if options.init else None)
-    base_hidden = base["model_config"].get("hidden") if base else None
-    if base and not resumed and isinstance(base_hidden, int) and options.hidden > base_hidden:
-        base = widened(base, options.hidden)  # more units than the network started from: grown, same outputs
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
     preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
     if inks is None:
@@ -340,8 +337,10 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     val_set = InkDataset(val_inks, alphabet, preprocess, False, options.seed)
 
     if base:
-        model = model_from_checkpoint(base)
-        # the network's shape is the checkpoint's (widened above if asked): record that, not the options' defaults
+        model = model_from_checkpoint(base)  # checks the weights fit their network before any widening
+        if not resumed and options.hidden > model.config.hidden:  # more units asked for: grown, the same outputs
+            model = model_from_checkpoint(widened(base, options.hidden))
+        # the network's shape is the checkpoint's (or the widened one's): record that, not the options' defaults
         options = replace(options, hidden=model.config.hidden, layers=model.config.layers, dropout=model.config.dropout)
     else:
         config = ModelConfig(len(FEATURE_NAMES), alphabet.num_classes, options.hidden, options.layers, options.dropout)
