@@ -113,6 +113,10 @@ def test_checkpoint_missing_keys_or_wrong_sizes(tmp_path, capsys):
             "alphabet": "ab", "preprocess": {}}
     with pytest.raises(HandwritingError, match="needs more weights"):
         model_from_checkpoint(huge)  # refused before a network of 10^7 cells is allocated
+    too_big = tmp_path / "too-big.pt"
+    torch.save(huge, too_big)
+    err = _one_line_refusal(capsys, ["export", str(too_big), "--out", str(tmp_path / "x.onnx")], tmp_path / "none", too_big)
+    assert "do not fit its network" in err
     png = tmp_path / "picture.pt"
     png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     _one_line_refusal(capsys, ["export", str(png), "--out", str(tmp_path / "x.onnx")], tmp_path / "none", png)

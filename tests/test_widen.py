@@ -80,5 +80,5 @@ def test_a_damaged_start_is_refused_before_it_is_widened(tmp_path):
         write_shard(inks, tmp_path / "data" / f"{split}.npz")
     options = TrainOptions(data=[str(tmp_path / "data")], out=str(tmp_path / "run"), epochs=1, hidden=20, layers=2,
                            workers=0, init=str(tmp_path / "damaged.pt"))
-    with pytest.raises(HandwritingError, match="do not fit"):
+    with pytest.raises(HandwritingError, match=r"damaged\.pt: checkpoint weights do not fit"):
         train(options)

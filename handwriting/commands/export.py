@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         PreprocessConfig.from_dict(checkpoint["preprocess"])
     except (TypeError, ValueError) as exc:
         raise HandwritingError(f"{name}: damaged preprocessing settings ({exc})") from None
-    model = model_from_checkpoint(checkpoint)
+    model = model_from_checkpoint(checkpoint, name)
     try:
         error = export(model, checkpoint["alphabet"], checkpoint["preprocess"], args.out, training, card, args.quantize,
                        checkpoint.get("kept_metadata"))

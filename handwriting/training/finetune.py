@@ -74,7 +74,7 @@ def finetune(inks: list[Ink], options: FinetuneOptions) -> FinetuneReport:
     n_hold = max(2, round(len(shuffled) * options.holdout))
     held, training = shuffled[:n_hold], shuffled[n_hold:]
     held_set = InkDataset(held, alphabet, PreprocessConfig.from_dict(start["preprocess"]), False, seed)
-    before = evaluate_model(model_from_checkpoint(start), held_set, 4000).cer
+    before = evaluate_model(model_from_checkpoint(start, base), held_set, 4000).cer
     with tempfile.TemporaryDirectory(prefix="handwriting-finetune-") as run:
         run_options = TrainOptions(data=[], out=run, init=str(base), epochs=options.epochs, minutes=options.minutes,
                                    lr=options.lr, warmup_steps=1, patience=1000, batch_frames=4000, workers=0, seed=seed)

@@ -184,8 +184,9 @@ def averaged_checkpoint(paths: list[str]) -> dict:
     return {**last, "model": model, "averaged": [str(path) for path in paths]}
 
 
-def model_from_checkpoint(checkpoint: dict) -> BiLSTMCTC:
-    """The network of a checkpoint; HandwritingError if its shape and weights do not fit together."""
+def model_from_checkpoint(checkpoint: dict, source: str | Path | None = None) -> BiLSTMCTC:
+    """The network of a checkpoint (read from the file `source`, named in errors); HandwritingError
+    if its shape and weights do not fit together."""
     try:
         config = ModelConfig(**checkpoint["model_config"])
         stored = sum(t.numel() for t in checkpoint["model"].values() if isinstance(t, torch.Tensor))
@@ -195,7 +196,8 @@ def model_from_checkpoint(checkpoint: dict) -> BiLSTMCTC:
         model.load_state_dict(checkpoint["model"])
     except (TypeError, ValueError, RuntimeError, KeyError) as exc:
         first_line = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
-        raise HandwritingError(f"checkpoint weights do not fit its network ({first_line})") from None
+        where = f"{source}: " if source is not None else ""
+        raise HandwritingError(f"{where}checkpoint weights do not fit its network ({first_line})") from None
     return model
 
 
@@ -337,7 +339,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     val_set = InkDataset(val_inks, alphabet, preprocess, False, options.seed)
 
     if base:
-        model = model_from_checkpoint(base)  # checks the weights fit their network before any widening
+        model = model_from_checkpoint(base, options.resume or options.init)  # checks the weights fit their network before any widening
         if not resumed and options.hidden > model.config.hidden:  # more units asked for: grown, the same outputs
             model = model_from_checkpoint(widened(base, options.hidden))
         # the network's shape is the checkpoint's (or the widened one's): record that, not the options' defaults
