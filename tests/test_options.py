@@ -53,7 +53,7 @@ def test_model_card_that_is_not_utf8(tmp_path, capsys):
     pytest.importorskip("torch")
     card = tmp_path / "card.md"
     card.write_bytes(b"# model\n\xff\n")
-    assert main(["export", "models/handwriting-en.train.pt", "--out", str(tmp_path / "m.onnx"), "--card", str(card)]) == 1
+    assert main(["export", "models/handwriting-en-avg.pt", "--out", str(tmp_path / "m.onnx"), "--card", str(card)]) == 1
     err = capsys.readouterr().err
     assert "not UTF-8 text (byte 8)" in err and err.count("\n") == 1
 
