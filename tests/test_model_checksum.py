@@ -65,7 +65,7 @@ def test_export_writes_the_digest(tmp_path):
     pytest.importorskip("torch")
     from handwriting.cli import main
 
-    shutil.copy(SHIPPED.with_suffix(".train.pt"), tmp_path / "c.pt")
+    shutil.copy(SHIPPED.with_name("handwriting-en-avg.pt"), tmp_path / "c.pt")
     assert main(["export", str(tmp_path / "c.pt"), "--out", str(tmp_path / "m.onnx")]) == 0
     stored, actual = stored_and_actual((tmp_path / "m.onnx").read_bytes())
     assert stored == actual
