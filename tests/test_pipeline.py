@@ -13,6 +13,7 @@ from handwriting.training.export import PARITY_TOLERANCE, QUANTIZED_AGREEMENT, e
 from handwriting.formats import write_ink  # noqa: E402
 from handwriting.training.model import BiLSTMCTC, ModelConfig  # noqa: E402
 from handwriting.training.onnx_graph import build_graph, state_from_onnx  # noqa: E402
+from handwriting.commands.info import model_record  # noqa: E402
 from handwriting.recognition.explain import explain  # noqa: E402
 from handwriting.recognition.modelfile import float_weights  # noqa: E402
 from handwriting.recognition.recognizer import Recognizer  # noqa: E402
@@ -102,6 +103,13 @@ def test_the_last_epochs_are_kept_and_export_averages_them(tiny_run, tmp_path, c
     assert json.loads(recognizer.model.metadata["training"])["averaged"] == [str(p) for p in kept]
     texts = [r.text for r in recognizer.recognize_batch(inks)]
     assert sum(t == w for t, w in zip(texts, WORDS)) >= 5, texts
+    # a soup of a soup and a checkpoint records what the inner soup is the mean of, and counts through it
+    torch.save(averaged, tmp_path / "soup.pt")
+    assert main(["export", str(tmp_path / "soup.pt"), str(kept[0]), "--out", str(tmp_path / "soups.onnx")]) == 0
+    record = model_record(tmp_path / "soups.onnx")
+    assert json.loads(Recognizer(tmp_path / "soups.onnx", lm=None).model.metadata["training"])["averaged"] == [
+        {"mean": str(tmp_path / "soup.pt"), "of": [str(p) for p in kept]}, str(kept[0])]
+    assert record["averaged_checkpoints"] == 6
     other = load_checkpoint(kept[0])
     torch.save({**other, "alphabet": other["alphabet"][::-1]}, tmp_path / "other.pt")
     capsys.readouterr()

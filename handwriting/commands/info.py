@@ -80,10 +80,18 @@ def model_record(path: Path) -> dict:
         "characters": len(model.alphabet.chars), "weights": "int8" if model.quantized else "float32",
         "megabytes": round(len(model.data) / 1e6, 2), "epochs": training.get("epochs"),
         "validation_cer": last.get("val_cer"), "earlier_runs": earlier_runs(training),
-        "averaged_checkpoints": len(training.get("averaged") or []) or None,
+        "averaged_checkpoints": averaged_count(training.get("averaged")) or None,
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
         "calibrated_on": prior.fitted_on.get("characters") if prior else None, "error": None,
     }
+
+
+def averaged_count(entries: object, depth: int = 0) -> int:
+    """How many checkpoints of runs a soup's `averaged` record stands for, soups of soups counted through
+    (to a depth of 20)."""
+    if not isinstance(entries, list) or depth > 20:
+        return 0
+    return sum(averaged_count(e.get("of"), depth + 1) if isinstance(e, dict) else 1 for e in entries)
 
 
 def earlier_runs(training: dict) -> list[dict]:

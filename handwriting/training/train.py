@@ -181,7 +181,13 @@ def averaged_checkpoint(paths: list[str]) -> dict:
             raise HandwritingError(f"{path}: cannot be averaged with {paths[-1]} (other {', '.join(differs) or 'weights'})")
     model = {name: torch.stack([c["model"][name].double() for c in checkpoints]).mean(0).to(tensor.dtype)
              for name, tensor in last["model"].items()}
-    return {**last, "model": model, "averaged": [str(path) for path in paths]}
+    return {**last, "model": model, "averaged": [_soup_entry(path, c) for path, c in zip(paths, checkpoints)]}
+
+
+def _soup_entry(path: str | Path, checkpoint: dict) -> str | dict:
+    """How a soup names one of its checkpoints: the file, or for a soup itself the file and what it is the mean of."""
+    parts = checkpoint.get("averaged")
+    return {"mean": str(path), "of": parts} if isinstance(parts, list) and parts else str(path)
 
 
 def model_from_checkpoint(checkpoint: dict, source: str | Path | None = None) -> BiLSTMCTC:
