@@ -89,6 +89,15 @@ def test_resume_continues_the_run(tiny_run, tmp_path):
     assert (options["hidden"], options["layers"]) == (16, 1)
 
 
+def test_an_epoch_cut_short_by_the_time_limit_does_not_count_towards_patience(tiny_run, tmp_path):
+    root, _, _ = tiny_run
+    before = load_checkpoint(root / "run" / "last.pt", resume=True)["state"]
+    state = train(TrainOptions(data=[str(root / "data")], out=str(tmp_path), epochs=before["epoch"] + 1, patience=1,
+                               minutes=1e-9, augment=False, workers=0, resume=str(root / "run" / "last.pt")))
+    assert state["history"][-1]["complete"] is False and state["epoch"] == before["epoch"]
+    assert state["lr"] == before["lr"]
+
+
 def test_the_last_epochs_are_kept_and_export_averages_them(tiny_run, tmp_path, capsys):
     root, inks, _ = tiny_run
     kept = sorted((root / "run").glob("epoch-*.pt"), key=lambda p: int(p.stem.split("-")[1]))

@@ -430,7 +430,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         if cer < state["best_cer"]:
             state["best_cer"], state["stale"] = cer, 0
             checkpoint("best.pt")
-        else:
+        elif not out_of_time:  # an epoch cut short by --minutes is no evidence of a plateau
             state["stale"] += 1
             if state["stale"] >= options.patience:
                 state["lr"] *= 0.5
