@@ -28,6 +28,7 @@ SERIES = (("val_cer", "validation CER", "#146ee6"), ("val_wer", "validation WER"
 LINEAGE_RATES = (0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs' range, where they differ
 RUN_COLORS = ("#146ee6", "#e07b00", "#2a9d4b", "#c0392b", "#7d3cb5", "#8a6d3b", "#d6338a", "#5a6270", "#17a2b8", "#b5a300")
 MARGIN = (70, 30, 70, 50)  # left, top, right, bottom
+LEGEND_WIDTH = 250  # the lineage's legend, beside its plot: one row per run, however many rounds
 
 
 def training_curve(history: list[dict], width: int = 900, height: int = 420) -> QImage:
@@ -46,14 +47,17 @@ def training_curve(history: list[dict], width: int = 900, height: int = 420) -> 
     return image
 
 
-def lineage_curve(stages: list[list[list[dict]]], width: int = 900, height: int = 420) -> QImage:
+def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDTH, height: int = 420) -> QImage:
     """Validation CER over the epochs of a chain of runs: `stages[k]` holds the histories of the
-    runs that started side by side from where stage k - 1 ended (each run its own colour)."""
+    runs that started side by side from where stage k - 1 ended (each run its own colour; the
+    legend to the right of the plot). An epoch cut short by a time limit is not drawn."""
     stages = [[_validated(h) for h in runs] for runs in stages]
     starts = [0]
     for runs in stages:
         starts.append(starts[-1] + max(r[-1]["epoch"] for r in runs))
-    image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES)
+    left, top, right, bottom = MARGIN
+    image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES,
+                                         (left, top, right + LEGEND_WIDTH, bottom))
     pens = iter([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
                  for color in RUN_COLORS])  # a colour comes back dashed, then dotted
     legend = []
@@ -67,7 +71,7 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900, height: int 
             name = f"run {number}{side}"
             legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
                            QColor(color), style))
-    _legend(painter, plot, legend, upper=True)
+    _legend(painter, plot, legend, beside=True)
     painter.end()
     return image
 
@@ -76,16 +80,17 @@ def _validated(history: list[dict]) -> list[dict]:
     return [r for r in history if r.get("val_cer") is not None and r.get("complete", True)]
 
 
-def _canvas(width: int, height: int, first: int, last: int, rates: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)) -> tuple:
+def _canvas(width: int, height: int, first: int, last: int, rates: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+            margin: tuple[int, int, int, int] = MARGIN) -> tuple:
     """A white image with the error-rate axes (log scale, gridlines at `rates`, the first and last
-    its ends) over epochs `first`..`last` drawn; its painter, the plot rectangle and the epoch
-    and rate to pixel maps."""
+    its ends) over epochs `first`..`last` drawn, `margin` (left, top, right, bottom) around the
+    plot; its painter, the plot rectangle and the epoch and rate to pixel maps."""
     image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("white"))
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setFont(QFont("DejaVu Sans", 9))
-    left, top, right, bottom = MARGIN
+    left, top, right, bottom = margin
     plot = QRectF(left, top, width - left - right, height - top - bottom)
     lo, hi = math.log10(rates[0]), math.log10(rates[-1])
 
@@ -134,15 +139,18 @@ def _learning_rate(painter: QPainter, records: list[dict], plot: QRectF, x) -> N
         painter.drawText(QRectF(plot.right() + 6, y(lr) - 8, 64, 16), Qt.AlignmentFlag.AlignLeft, f"{lr:.1e}")
 
 
-def _legend(painter: QPainter, plot: QRectF, rows: list[tuple[str, QColor, Qt.PenStyle]], upper: bool = False) -> None:
-    """One row per series, in the plot's lower (or upper) right corner."""
+def _legend(painter: QPainter, plot: QRectF, rows: list[tuple[str, QColor, Qt.PenStyle]], beside: bool = False) -> None:
+    """One row per series, in the plot's lower right corner, or beside the plot from its top
+    (rows closer together where there are more than its height holds)."""
     painter.setClipping(False)
+    spacing = min(18.0, plot.height() / max(len(rows), 1)) if beside else 18.0
+    start = plot.right() + 16 if beside else plot.right() - 300
     for n, (text, color, style) in enumerate(rows):
-        row = plot.top() + 8 + 18 * n if upper else plot.bottom() - 12 - 18 * (len(rows) - n)
+        row = plot.top() + spacing * n if beside else plot.bottom() - 12 - spacing * (len(rows) - n)
         painter.setPen(QPen(color, 2, style))
-        painter.drawLine(QPointF(plot.right() - 300, row + 8), QPointF(plot.right() - 270, row + 8))
+        painter.drawLine(QPointF(start, row + 8), QPointF(start + 30, row + 8))
         painter.setPen(QPen(QColor("#222")))
-        painter.drawText(QRectF(plot.right() - 262, row, 260, 16), Qt.AlignmentFlag.AlignLeft, text)
+        painter.drawText(QRectF(start + 38, row, 260, 16), Qt.AlignmentFlag.AlignLeft, text)
 
 
 def main() -> None:

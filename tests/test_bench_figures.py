@@ -11,24 +11,26 @@ pytest.importorskip("PyQt6")
 
 from PyQt6.QtGui import QColor  # noqa: E402
 
-from bench.figures import RUN_COLORS, lineage_curve, training_curve  # noqa: E402
+from bench.figures import LEGEND_WIDTH, MARGIN, RUN_COLORS, lineage_curve, training_curve  # noqa: E402
 
 
 def _history(cers: list[float]) -> list[dict]:
     return [{"epoch": n, "lr": 1e-3 * 0.8 ** n, "val_cer": c, "val_wer": 3 * c} for n, c in enumerate(cers, 1)]
 
 
-def _colors(image) -> set[str]:
-    return {image.pixelColor(x, y).name() for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)}
+def _colors(image, left: int = 0) -> set[str]:
+    return {image.pixelColor(x, y).name() for x in range(left, image.width(), 2) for y in range(0, image.height(), 2)}
 
 
 def test_the_lineage_draws_each_run_after_the_one_it_started_from(qapp):
     first, second = _history([0.9, 0.2, 0.1, 0.07]), [_history([0.065, 0.06]), _history([0.066, 0.058])]
     image = lineage_curve([[first], second])
-    assert (image.width(), image.height()) == (900, 420)
+    assert (image.width(), image.height()) == (900 + LEGEND_WIDTH, 420)
     drawn = _colors(image)
     assert {QColor(c).name() for c in RUN_COLORS[:3]} <= drawn  # one colour per run, three runs
     assert QColor(RUN_COLORS[3]).name() not in drawn
+    beside_the_plot = _colors(image, left=image.width() - LEGEND_WIDTH - MARGIN[2] + 4)  # the legend covers no run
+    assert {QColor(c).name() for c in RUN_COLORS[:3]} <= beside_the_plot
 
 
 def test_the_training_curve_skips_epochs_without_validation(qapp):
