@@ -29,6 +29,7 @@ LINEAGE_RATES = (0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs'
 RUN_COLORS = ("#146ee6", "#e07b00", "#2a9d4b", "#c0392b", "#7d3cb5", "#8a6d3b", "#d6338a", "#5a6270", "#17a2b8", "#b5a300")
 MARGIN = (70, 30, 70, 50)  # left, top, right, bottom
 LEGEND_WIDTH = 250  # the lineage's legend, beside its plot: one row per run, however many rounds
+LEGEND_ROW = 18.0  # pixels from one legend row to the next
 
 
 def training_curve(history: list[dict], width: int = 900, height: int = 420) -> QImage:
@@ -40,9 +41,10 @@ def training_curve(history: list[dict], width: int = 900, height: int = 420) -> 
         _series(painter, [(x(r["epoch"]), y(r[key])) for r in records if r.get(key) is not None], color)
     _learning_rate(painter, records, plot, x)
     last = records[-1]
-    _legend(painter, plot, [(f"{name} ({last[key]:.1%} at epoch {last['epoch']})", QColor(color), Qt.PenStyle.SolidLine)
-                            for key, name, color in SERIES]
+    rows = ([(f"{name} ({last[key]:.1%} at epoch {last['epoch']})", QColor(color), Qt.PenStyle.SolidLine)
+             for key, name, color in SERIES]
             + [("learning rate (right axis)", QColor("#9aa3ad"), Qt.PenStyle.DashLine)])
+    _legend(painter, rows, QPointF(plot.right() - 300, plot.bottom() - 12 - LEGEND_ROW * len(rows)))  # lower right
     painter.end()
     return image
 
@@ -71,7 +73,8 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
             name = f"run {number}{side}"
             legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
                            QColor(color), style))
-    _legend(painter, plot, legend, beside=True)
+    _legend(painter, legend, QPointF(plot.right() + 16, plot.top()),  # beside the plot, closer where many
+            min(LEGEND_ROW, plot.height() / len(legend)))
     painter.end()
     return image
 
@@ -139,18 +142,16 @@ def _learning_rate(painter: QPainter, records: list[dict], plot: QRectF, x) -> N
         painter.drawText(QRectF(plot.right() + 6, y(lr) - 8, 64, 16), Qt.AlignmentFlag.AlignLeft, f"{lr:.1e}")
 
 
-def _legend(painter: QPainter, plot: QRectF, rows: list[tuple[str, QColor, Qt.PenStyle]], beside: bool = False) -> None:
-    """One row per series, in the plot's lower right corner, or beside the plot from its top
-    (rows closer together where there are more than its height holds)."""
+def _legend(painter: QPainter, rows: list[tuple[str, QColor, Qt.PenStyle]], corner: QPointF,
+            spacing: float = LEGEND_ROW) -> None:
+    """One row per series (a stretch of its line, then its text), down from the top left `corner`."""
     painter.setClipping(False)
-    spacing = min(18.0, plot.height() / max(len(rows), 1)) if beside else 18.0
-    start = plot.right() + 16 if beside else plot.right() - 300
     for n, (text, color, style) in enumerate(rows):
-        row = plot.top() + spacing * n if beside else plot.bottom() - 12 - spacing * (len(rows) - n)
+        row = corner.y() + spacing * n
         painter.setPen(QPen(color, 2, style))
-        painter.drawLine(QPointF(start, row + 8), QPointF(start + 30, row + 8))
+        painter.drawLine(QPointF(corner.x(), row + 8), QPointF(corner.x() + 30, row + 8))
         painter.setPen(QPen(QColor("#222")))
-        painter.drawText(QRectF(start + 38, row, 260, 16), Qt.AlignmentFlag.AlignLeft, text)
+        painter.drawText(QRectF(corner.x() + 38, row, 260, 16), Qt.AlignmentFlag.AlignLeft, text)
 
 
 def main() -> None:

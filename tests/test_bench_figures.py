@@ -29,7 +29,7 @@ def test_the_lineage_draws_each_run_after_the_one_it_started_from(qapp):
     drawn = _colors(image)
     assert {QColor(c).name() for c in RUN_COLORS[:3]} <= drawn  # one colour per run, three runs
     assert QColor(RUN_COLORS[3]).name() not in drawn
-    beside_the_plot = _colors(image, left=image.width() - LEGEND_WIDTH - MARGIN[2] + 4)  # the legend covers no run
+    beside_the_plot = _colors(image, left=image.width() - LEGEND_WIDTH - MARGIN[2] + 4)  # the legend, right of the plot
     assert {QColor(c).name() for c in RUN_COLORS[:3]} <= beside_the_plot
 
 
