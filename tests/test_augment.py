@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
+from handwriting.alphabet import Alphabet
 from handwriting.ink import Ink
+from handwriting.recognition.preprocess import PreprocessConfig, featurize
 from handwriting.training.augment import augment
+from handwriting.training.train import MAX_AUGMENTED_GROWTH, MIN_FRAMES, InkDataset
 from handwriting.training.synth import synthesize
 
 
@@ -47,3 +50,22 @@ def test_a_flat_dash_is_distorted_too():
     dash = Ink((np.array([[0.0, 5.0, 0.0], [30.0, 5.0, 50.0]]),), "-")
     styled = augment(dash, np.random.default_rng(0), style=1.0)
     assert np.isfinite(styled.points()[:, :2]).all() and styled.label == "-"
+
+
+def test_a_resting_dot_never_turns_into_a_long_item_in_training():
+    """A dot written with the pen at rest: most of its points on one spot. Dropping a few
+    points collapses its writing height and jitter then spreads it over a thousand frames,
+    which once filled a 3,000-frame batch 100 times over; such a variant is not used."""
+    ys = [-107, -106, -106] + [-104] * 44 + [-101, -101, -98]
+    xs = [107] * 47 + [108] * 3
+    dot = Ink((np.array([(x, y, i * 5.0) for i, (x, y) in enumerate(zip(xs, ys))], float),), ".")
+    config = PreprocessConfig()
+    assert max(len(featurize(augment(dot, np.random.default_rng([seed, 0, 0])), config)) for seed in range(120)) > 300
+    frames = []
+    for seed in range(120):
+        dataset = InkDataset([dot], Alphabet(), config, augment=True, seed=seed)
+        features, target = dataset[0]
+        frames.append(len(features))
+        assert target.tolist() == Alphabet().encode(".")
+    assert max(frames) <= MAX_AUGMENTED_GROWTH * max(len(featurize(dot, config)), MIN_FRAMES)
+    assert len(set(frames)) > 10  # the others are still augmented

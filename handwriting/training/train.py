@@ -51,6 +51,12 @@ __all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "checkpoint_
            "evaluate_model", "InkDataset"]
 
 
+# An augmented variant may be this many times longer than its ink (counted as at least
+# MIN_FRAMES frames); beyond that (a dot whose writing height collapses once a few of its
+# points are dropped, jittered into a thousand frames) the ink is used as it is.
+MAX_AUGMENTED_GROWTH, MIN_FRAMES = 4, 25
+
+
 class InkDataset(torch.utils.data.Dataset):
     """Labelled inks -> (features, targets); augmented afresh each epoch when `augment` is on."""
 
@@ -71,9 +77,13 @@ class InkDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         ink = self.inks[index]
+        features = None
         if self.augment:
-            ink = augment(ink, np.random.default_rng([self.seed, self.epoch, index]), self.style)
-        features = featurize(ink, self.config).features
+            features = featurize(augment(ink, np.random.default_rng([self.seed, self.epoch, index]), self.style), self.config).features
+            if len(features) > MAX_AUGMENTED_GROWTH * max(int(self.lengths[index]), MIN_FRAMES):
+                features = None  # a variant far longer than its ink would overrun its batch's frame budget
+        if features is None:
+            features = featurize(ink, self.config).features
         return torch.from_numpy(features), torch.tensor(self.alphabet.encode(ink.label or ""), dtype=torch.long)
 
 
