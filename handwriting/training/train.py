@@ -77,14 +77,17 @@ class InkDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         ink = self.inks[index]
-        features = None
-        if self.augment:
-            features = featurize(augment(ink, np.random.default_rng([self.seed, self.epoch, index]), self.style), self.config).features
-            if len(features) > MAX_AUGMENTED_GROWTH * max(int(self.lengths[index]), MIN_FRAMES):
-                features = None  # a variant far longer than its ink would overrun its batch's frame budget
+        features = self._augmented_features(index) if self.augment else None
         if features is None:
             features = featurize(ink, self.config).features
         return torch.from_numpy(features), torch.tensor(self.alphabet.encode(ink.label or ""), dtype=torch.long)
+
+    def _augmented_features(self, index: int) -> np.ndarray | None:
+        """The features of this epoch's variant of item `index`; None when the variant is far
+        longer than its ink (it would overrun its batch's frame budget)."""
+        variant = augment(self.inks[index], np.random.default_rng([self.seed, self.epoch, index]), self.style)
+        features = featurize(variant, self.config).features
+        return None if len(features) > MAX_AUGMENTED_GROWTH * max(int(self.lengths[index]), MIN_FRAMES) else features
 
 
 def bucketed_batches(lengths: np.ndarray, max_frames: int, rng: random.Random) -> list[list[int]]:
