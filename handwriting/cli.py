@@ -14,7 +14,7 @@ import sys
 from handwriting.errors import HandwritingError
 from handwriting.plugins import COMMANDS as PLUGIN_COMMANDS
 from handwriting.plugins import plugins
-from handwriting.shutdown import exit_on_signals
+from handwriting.shutdown import exit_if_signalled, exit_on_signals
 
 __all__ = ["main", "build_parser"]
 
@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        exit_if_signalled()  # a signal's SystemExit that C code (numba loading a kernel) re-raised as SystemError
+        raise
 
 
 if __name__ == "__main__":

@@ -143,3 +143,13 @@ def test_a_recorded_signal_ends_prepare_and_batch_recognition_at_the_next_file(t
         else:
             list(recognize_files([str(LINE)], lm=None))
     assert stopped.value.code == 143 and not (tmp_path / "prep").exists()
+
+
+def test_a_signal_wrapped_by_c_code_still_exits_with_its_code():
+    # numba's dispatcher turns the handler's SystemExit into SystemError when SIGTERM arrives while it loads a kernel
+    script = ("import os, signal, sys\nimport handwriting.cli as cli\nimport handwriting.commands.info as info\n"
+              "def run(args):\n    try:\n        os.kill(os.getpid(), signal.SIGTERM)\n        for _ in range(10000): pass\n"
+              "    except SystemExit as exc:\n        raise SystemError('returned a result with an exception set') from exc\n"
+              "info._run = run\nsys.exit(cli.main(['info', 'any.inkml']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 143 and "Traceback" not in done.stderr, done.stderr
