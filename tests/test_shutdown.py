@@ -25,6 +25,10 @@ def _start(*args: str, **env: str) -> subprocess.Popen:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+def _run_python(script: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+
+
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -126,7 +130,7 @@ def test_a_signal_lost_inside_a_finalizer_still_ends_a_long_loop():
               "class Finalized:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGTERM)\n"
               "        for _ in range(10000): pass\n"
               "x = Finalized()\ndel x\nprint('survived', flush=True)\nexit_if_signalled()\nprint('not reached')\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = _run_python(script)
     assert done.stdout.split() == ["survived"] and done.returncode == 143, done.stderr
 
 
@@ -151,5 +155,5 @@ def test_a_signal_wrapped_by_c_code_still_exits_with_its_code():
               "def run(args):\n    try:\n        os.kill(os.getpid(), signal.SIGTERM)\n        for _ in range(10000): pass\n"
               "    except SystemExit as exc:\n        raise SystemError('returned a result with an exception set') from exc\n"
               "info._run = run\nsys.exit(cli.main(['info', 'any.inkml']))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = _run_python(script)
     assert done.returncode == 143 and "Traceback" not in done.stderr, done.stderr
