@@ -7,7 +7,7 @@ Rows (held-out writers of `handwriting prepare`'s splits): all IAM-OnDB validati
 lines and all UNIPEN validation text lines, words and single characters, so every model
 reads the same items (`--per-level N` draws N of each UNIPEN level with a fixed seed, for
 a quick look: 600 characters move a row by a point and a half by chance). Each row is read greedily and with
-beam 32 + the model's LM; words and characters are also read in their own mode
+beam 32 + the model's LM (at the model's temperature, `handwriting calibrate`); words and characters are also read in their own mode
 (`word`, `character`). UNIPEN has no writing guide, so for characters read with one the
 guide is estimated per writer, as a pad's ruled line would be set for its user: a line
 height twice the median height of the writer's held-out characters (no labels used).

@@ -17,7 +17,7 @@ from handwriting.recognition.modelfile import default_model_path, load_model_fil
 from handwriting.recognition.modes import WritingGuide
 from handwriting.recognition.recognizer import Recognizer
 from handwriting.shards import write_shard
-from handwriting.training.calibrate import Measured, errors, fit, write_prior
+from handwriting.training.calibrate import Measured, errors, fit, write_metadata
 from handwriting.training.synth import FONTS, synthesize
 
 K = len(GEOMETRY)
@@ -97,7 +97,7 @@ def calibrated(tmp_path_factory):
     bias[model.alphabet.encode("x")[0]] = 1e3
     prior = CharacterPrior(1.0, bias, np.zeros((classes, K)))
     path = tmp_path_factory.mktemp("calibrated") / "x.onnx"
-    write_prior(model.data, CharacterPriors(prior, prior, {"note": "test"}), str(path))
+    write_metadata(model.data, {METADATA_KEY: CharacterPriors(prior, prior, {"note": "test"}).to_json()}, str(path))
     return path
 
 
@@ -146,7 +146,7 @@ def test_calibrate_cli_fits_measures_and_writes(tmp_path, capsys):
     write_shard(_lone_characters(240, 0), prep / "train.npz")
     write_shard(_lone_characters(48, 1), prep / "val.npz")
     out = tmp_path / "cal.onnx"
-    assert main(["calibrate", str(default_model_path()), "--data", str(prep), "--out", str(out)]) == 0
+    assert main(["calibrate", str(default_model_path()), "--data", str(prep), "--out", str(out), "--fit", "prior"]) == 0
     printed = capsys.readouterr().out
     assert "held-out with guide:     48 characters" in printed and f"wrote {out}" in printed
     fitted_on = load_model_file(out).character_prior.fitted_on
@@ -154,5 +154,5 @@ def test_calibrate_cli_fits_measures_and_writes(tmp_path, capsys):
     report = fitted_on["held-out with guide"]
     assert report["errors_after"] <= report["errors_before"]
     write_shard(_lone_characters(20, 2), prep / "train.npz")
-    assert main(["calibrate", str(default_model_path()), "--data", str(prep), "--out", str(out)]) == 1
+    assert main(["calibrate", str(default_model_path()), "--data", str(prep), "--out", str(out), "--fit", "prior"]) == 1
     assert "20 lone characters in the training split; at least 200 needed" in capsys.readouterr().err

@@ -1,11 +1,16 @@
-"""`handwriting calibrate MODEL --data DIR --out OUT`: teach a model's character mode what
-lone characters look like.
+"""`handwriting calibrate MODEL --data DIR --out OUT`: fit what the decoder adds to a model's
+network, on data the network was not trained on, and write it into a copy of the model.
 
-The prior (`handwriting.recognition.character_prior`) is fitted on the lone characters
-(items labelled with one character) of the prepared folders' training splits and
-measured on those of their validation splits, whose writers it never saw; it is written
-into a copy of the model's metadata. Run it again after `export` or `train`: a prior
-belongs to the weights it was fitted with.
+- the character prior (`handwriting.recognition.character_prior`): what lone characters
+  look like to character mode, fitted on the lone characters (items labelled with one
+  character) of the prepared folders' training splits and measured on those of their
+  validation splits, whose writers it never saw;
+- the posterior temperature (`handwriting.recognition.temperature`): how far the beam
+  search flattens the network's readings against the LM beside the model, chosen on the
+  lines and words at odd positions of the validation splits and measured on the rest.
+
+`--fit` picks one of them; the other stays as it was in MODEL. Run it again after
+`export` or `train`: both belong to the weights they were fitted with.
 """
 
 from __future__ import annotations
@@ -14,45 +19,77 @@ import argparse
 import random
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handwriting.errors import HandwritingError
 from handwriting.options import int_range, output_file
 from handwriting.shards import read_split
 
+if TYPE_CHECKING:
+    from handwriting.ink import Ink
+    from handwriting.recognition.character_prior import CharacterPriors
+    from handwriting.recognition.recognizer import Recognizer
+    from handwriting.recognition.temperature import Temperature
+
 __all__ = ["register"]
 
 MIN_CHARACTERS = 200  # fewer cannot say much about some 90 characters
+MIN_WRITTEN = 20  # lines and words to fit the temperature on
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("calibrate", help="fit how character mode weighs size and shape, on lone characters", description=__doc__,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="the .onnx model to calibrate")
+    p = sub.add_parser("calibrate", help="fit character mode's prior and the beam's temperature on data the network did not learn",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="the .onnx model to calibrate (read with the .lm beside it)")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="folders written by `handwriting prepare`")
     p.add_argument("--out", required=True, type=output_file, help="the calibrated model to write (may be MODEL itself)")
+    p.add_argument("--fit", nargs="+", choices=["prior", "temperature"], default=["prior", "temperature"],
+                   help="what to fit (default both)")
     p.add_argument("--max-items", type=int_range(MIN_CHARACTERS), default=50_000,
-                   help="fit on at most this many lone characters, drawn at random (default 50000)")
-    p.add_argument("--seed", type=int, default=0, help="for the draw (default 0)")
+                   help="fit the prior on at most this many lone characters, drawn at random (default 50000)")
+    p.add_argument("--max-written", type=int_range(MIN_WRITTEN), default=5_000,
+                   help="fit the temperature on at most this many validation lines and words, and check it on "
+                        "as many others (default 5000)")
+    p.add_argument("--seed", type=int, default=0, help="for the draws (default 0)")
     p.add_argument("--threads", type=int_range(1), default=2, help="onnxruntime threads (default 2)")
     p.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from handwriting.training.calibrate import errors, fit, lone_characters, measure, write_prior
+        from handwriting.training.calibrate import write_metadata
     except ImportError as exc:
         raise HandwritingError(f"calibrate needs torch: pip install 'handwriting[train]' ({exc})") from None
-    from handwriting.recognition.character_prior import CharacterPriors
+    from handwriting.recognition.character_prior import METADATA_KEY as PRIOR
     from handwriting.recognition.recognizer import Recognizer
+    from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE
 
-    recognizer = Recognizer(args.model, lm=None, threads=args.threads)
+    recognizer = Recognizer(args.model, threads=args.threads, temperature=1.0)
+    fitted = {}
+    if "temperature" in args.fit:  # first: it is the one that can find something missing (the LM)
+        fitted[TEMPERATURE] = _temperature(recognizer, args).to_json()
+    if "prior" in args.fit:
+        fitted[PRIOR] = _prior(recognizer, args).to_json()
+    write_metadata(recognizer.model.data, fitted, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _validation(roots: list[str]) -> list[Ink]:
+    """The validation items of the folders that have a validation split."""
+    return [ink for root in roots if any(Path(root).rglob("val*.npz")) for ink in read_split(root, "val")]
+
+
+def _prior(recognizer: Recognizer, args: argparse.Namespace) -> CharacterPriors:
+    from handwriting.recognition.character_prior import CharacterPriors
+    from handwriting.training.calibrate import errors, fit, lone_characters, measure
+
     train = lone_characters([ink for root in args.data for ink in read_split(root, "train")], recognizer)
     if len(train) < MIN_CHARACTERS:
         raise HandwritingError(f"{', '.join(args.data)}: {len(train)} lone characters in the training split; "
                                f"at least {MIN_CHARACTERS} needed")
     train = random.Random(args.seed).sample(train, min(args.max_items, len(train)))
-    held_out = lone_characters([ink for root in args.data if any(Path(root).rglob("val*.npz"))
-                                for ink in read_split(root, "val")], recognizer)
+    held_out = lone_characters(_validation(args.data), recognizer)
     fitted = measure(recognizer, train, "reading training characters")
     priors = CharacterPriors(fit(fitted, use_guide=True), fit(fitted, use_guide=False), {})
     report = {"characters": len(train), "writers": len({ink.writer for ink in train}),
@@ -64,6 +101,23 @@ def _run(args: argparse.Namespace) -> int:
             before, after = errors(measured, None, use_guide), errors(measured, prior, use_guide)
             report[key] = {"items": len(measured), "errors_before": before, "errors_after": after}
             print(f"{key:>27}: {len(measured):6d} characters, wrong {before / len(measured):6.2%} -> {after / len(measured):6.2%}")
-    write_prior(recognizer.model.data, replace(priors, fitted_on=report), args.out)
-    print(f"wrote {args.out}")
-    return 0
+    return replace(priors, fitted_on=report)
+
+
+def _temperature(recognizer: Recognizer, args: argparse.Namespace) -> Temperature:
+    from handwriting.training.fit_temperature import fit_temperature, halves, written_items
+
+    if recognizer.lm is None:
+        raise HandwritingError(f"{args.model}: no language model beside it ({Path(args.model).with_suffix('.lm')}); "
+                               "the temperature weighs the network against it (or use --fit prior)")
+    written = written_items(_validation(args.data))
+    if len(written) < 2 * MIN_WRITTEN:
+        raise HandwritingError(f"{', '.join(args.data)}: {len(written)} lines and words in the validation split; "
+                               f"at least {2 * MIN_WRITTEN} needed to fit the temperature")
+    fit_on, check_on = halves(written, args.max_written, args.seed)
+    temperature = fit_temperature(recognizer, fit_on, check_on)
+    tried = ", ".join(f"{t} {e}" for t, e in temperature.fitted_on["errors"].items())
+    check = temperature.fitted_on["check"]
+    print(f"temperature {temperature.value:g}: character errors on {len(fit_on)} validation lines and words by temperature: {tried}; "
+          f"on {check['items']} others {check['errors_before']} at 1 -> {check['errors_after']}")
+    return replace(temperature, fitted_on=temperature.fitted_on | {"data": [Path(root).name for root in args.data]})

@@ -65,7 +65,7 @@ def _record(path: Path, fmt: str | None, index: int | None, item: Ink | InkForma
 
 
 def model_record(path: Path) -> dict:
-    """What a model file is: network shape, weights, alphabet, training summary, character prior, LM beside it."""
+    """What a model file is: network shape, weights, alphabet, training summary, character prior, temperature, LM beside it."""
     from handwriting.recognition.modelfile import load_model_file
 
     try:
@@ -82,7 +82,8 @@ def model_record(path: Path) -> dict:
         "validation_cer": last.get("val_cer"), "earlier_runs": earlier_runs(training),
         "averaged_checkpoints": averaged_count(training.get("averaged")) or None,
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
-        "calibrated_on": prior.fitted_on.get("characters") if prior else None, "error": None,
+        "calibrated_on": prior.fitted_on.get("characters") if prior else None,
+        "temperature": model.temperature.value if model.temperature else None, "error": None,
     }
 
 
@@ -117,6 +118,8 @@ def _model_text(record: dict) -> str:
         parts.append(f"mean of {record['averaged_checkpoints']} checkpoints")
     if record["calibrated_on"]:
         parts.append(f"character mode calibrated on {record['calibrated_on']} characters")
+    if record["temperature"] is not None:
+        parts.append(f"beam temperature {record['temperature']:g}")
     parts.append(f"LM {Path(record['lm']).name}" if record["lm"] else "no LM beside it")
     if record["card"]:
         parts.append("model card inside")

@@ -13,7 +13,8 @@ from handwriting.recognition.batch import ItemResult, recognize_files
 from handwriting.recognition.decode import DEFAULT_BEAM, LM_WEIGHT
 from handwriting.jsonsafe import dumps
 from handwriting.recognition.modes import MODES, Reading, WritingGuide
-from handwriting.options import finite_float, nonnegative_int, output_file, positive_float, positive_int
+from handwriting.recognition.temperature import RANGE as TEMPERATURES
+from handwriting.options import finite_float, float_range, nonnegative_int, output_file, positive_float, positive_int
 
 __all__ = ["register", "add_model_options", "recognizer_options"]
 
@@ -24,6 +25,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lm", help="character language model (.lm); default: the one beside the model")
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
     p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT, help=f"weight of the LM's log-probabilities (default {LM_WEIGHT})")
+    p.add_argument("--temperature", type=float_range(*TEMPERATURES), metavar="T",
+                   help="flatten the network's readings by T before the beam weighs them against the LM "
+                        "(default: the model's, fitted by `calibrate`, else 1)")
     p.add_argument("--mode", choices=MODES, default="text",
                    help="what is written: lines of text (default), one word, one character, or numbers")
     p.add_argument("--context", default="", metavar="TEXT", help="text written before the ink (for the LM)")
@@ -34,7 +38,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 def recognizer_options(args: argparse.Namespace) -> dict:
     lm = None if args.no_lm else (args.lm or "auto")
     guide = WritingGuide(args.guide_height) if args.guide_height else None
-    return {"beam": args.beam, "lm": lm, "lm_weight": args.lm_weight,
+    return {"beam": args.beam, "lm": lm, "lm_weight": args.lm_weight, "temperature": args.temperature,
             "word_alternatives": getattr(args, "word_alternatives", 0), "reading": Reading(args.mode, args.context, guide)}
 
 

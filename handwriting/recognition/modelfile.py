@@ -25,6 +25,7 @@ from handwriting.recognition.character_prior import METADATA_KEY as CHARACTER_PR
 from handwriting.errors import ModelError
 from handwriting.recognition.onnx_external import external_tensors
 from handwriting.recognition.preprocess import PreprocessConfig
+from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE, Temperature
 
 if TYPE_CHECKING:
     import onnx
@@ -55,6 +56,7 @@ class ModelFile:
     metadata: dict[str, str]
     data: bytes = field(repr=False)  # the file as loaded, so that `proto` always matches `session`
     character_prior: CharacterPriors | None = None  # learned by `handwriting calibrate`
+    temperature: Temperature | None = None  # fitted by `handwriting calibrate`; None reads the network as it is
 
     @cached_property
     def proto(self) -> onnx.ModelProto:
@@ -153,7 +155,13 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
             prior = CharacterPriors.from_json(metadata[CHARACTER_PRIOR], alphabet.num_classes)
         except ValueError as exc:
             raise ModelError(path, f"damaged {CHARACTER_PRIOR} in the metadata: {exc}") from None
-    return ModelFile(path, session, alphabet, preprocess, config, metadata, data, prior)
+    temperature = None
+    if TEMPERATURE in metadata:
+        try:
+            temperature = Temperature.from_json(metadata[TEMPERATURE])
+        except ValueError as exc:
+            raise ModelError(path, f"damaged {TEMPERATURE} in the metadata: {exc}") from None
+    return ModelFile(path, session, alphabet, preprocess, config, metadata, data, prior, temperature)
 
 
 def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:

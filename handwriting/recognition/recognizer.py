@@ -32,6 +32,7 @@ from handwriting.recognition.lm import LanguageModel, load_language_model
 from handwriting.recognition.modelfile import ModelFile, default_model_path, load_model_file
 from handwriting.recognition.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
 from handwriting.recognition.preprocess import Frames, featurize
+from handwriting.recognition.temperature import flattened
 
 __all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "LineSpan", "Alternative", "PageReader"]
 
@@ -115,7 +116,7 @@ class Recognizer:
 
     def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
                  lm_weight: float = LM_WEIGHT, insertion_bonus: float = INSERTION_BONUS, alternatives: int = 5, word_alternatives: int = 0,
-                 threads: int | None = None, reading: Reading = Reading()):
+                 threads: int | None = None, reading: Reading = Reading(), temperature: float | None = None):
         path = Path(model) if model is not None else default_model_path()
         self.reading = reading  # how inks are read unless a call says otherwise
         self.model: ModelFile = load_model_file(path, threads)
@@ -123,6 +124,9 @@ class Recognizer:
         self.beam = beam
         self.lm_weight, self.insertion_bonus, self.num_alternatives = lm_weight, insertion_bonus, alternatives
         self.word_alternatives = word_alternatives
+        fitted = self.model.temperature
+        # how far the beam flattens the network's log-probs: the caller's, else the model's fitted one
+        self.temperature = temperature if temperature is not None else fitted.value if fitted else 1.0
         if lm == "auto":
             beside = path.with_suffix(".lm")
             lm = load_language_model(beside) if beside.exists() else None
@@ -157,18 +161,20 @@ class Recognizer:
     def decode(self, log_probs: np.ndarray, beam: int | None = None, context: str = "",
                n_best: int | None = None, reading: Reading = Reading(), ink: Ink | None = None) -> list[Hypothesis]:
         """The n-best readings of `log_probs` as `reading.mode` says (`context`: text before them;
-        `ink`: what was read, which character mode measures)."""
+        `ink`: what was read, which character mode measures); a beam search reads them flattened
+        by the temperature (`handwriting.recognition.temperature`)."""
         n_best = n_best or self.num_alternatives
         if reading.mode == "character":
             if ink is None:
                 raise ValueError("character mode measures the ink it reads: pass `ink`")
             return read_character(log_probs, self.alphabet, n_best, ink, reading.guide, self.model.character_prior)
-        log_probs = restrict(log_probs, allowed_classes(reading.mode, self.alphabet))
+        allowed = allowed_classes(reading.mode, self.alphabet)
         lm = None if reading.mode == "digits" else self.lm
         beam = self.beam if beam is None else beam
         if beam <= 1 and lm is None:
-            return [greedy(log_probs)]
-        return beam_search(log_probs, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
+            return [greedy(restrict(log_probs, allowed))]
+        searched = restrict(flattened(log_probs, self.temperature), allowed)
+        return beam_search(searched, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
                            self.insertion_bonus, n_best, context=lm_context(context))
 
     def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:

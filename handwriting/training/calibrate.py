@@ -20,13 +20,12 @@ from tqdm import tqdm
 from handwriting.atomic import atomic_write_bytes
 from handwriting.checksum import KEY, seal
 from handwriting.ink import Ink
-from handwriting.recognition.character_prior import (GEOMETRY, METADATA_KEY, CharacterPrior,
-                                                     CharacterPriors, estimated_guides, geometry)
+from handwriting.recognition.character_prior import GEOMETRY, CharacterPrior, estimated_guides, geometry
 from handwriting.recognition.modes import allowed_classes, restrict, single_label_log_probs, size_log_prior
 from handwriting.recognition.preprocess import featurize
 from handwriting.recognition.recognizer import Recognizer
 
-__all__ = ["Measured", "lone_characters", "measure", "fit", "errors", "write_prior"]
+__all__ = ["Measured", "lone_characters", "measure", "fit", "errors", "write_metadata"]
 
 L2 = 1e-4  # on the bias and weights, against a mean cross-entropy
 BATCH = 64
@@ -108,11 +107,9 @@ def errors(measured: Measured, prior: CharacterPrior | None, use_guide: bool) ->
     return wrong
 
 
-def write_prior(model_bytes: bytes, priors: CharacterPriors | None, out: str) -> None:
-    """The model written atomically to `out` with `priors` in its metadata (None: removed)."""
+def write_metadata(model_bytes: bytes, entries: dict[str, str], out: str) -> None:
+    """The model written atomically to `out` with `entries` set in its metadata (and its digest renewed)."""
     proto = onnx.load_from_string(model_bytes)
-    props = {p.key: p.value for p in proto.metadata_props if p.key not in (KEY, METADATA_KEY)}
-    if priors is not None:
-        props[METADATA_KEY] = priors.to_json()
+    props = {p.key: p.value for p in proto.metadata_props if p.key != KEY} | entries
     helper.set_model_props(proto, props)
     atomic_write_bytes(out, seal(proto.SerializeToString()))
