@@ -61,4 +61,3 @@ def flattened(log_probs: np.ndarray, temperature: float) -> np.ndarray:
     with np.errstate(divide="ignore"):
         norm = peak + np.log(np.exp(scaled - peak).sum(axis=1, keepdims=True))
     return (scaled - np.where(finite, norm, 0.0)).astype(log_probs.dtype)
-
