@@ -140,6 +140,21 @@ def test_fitting_keeps_the_temperature_with_the_fewest_errors_nearest_one(monkey
     assert recognizer.temperature == 1.0
 
 
+def test_a_temperature_of_one_reads_the_checking_items_once(monkeypatch):
+    from handwriting.training import fit_temperature as fitting
+
+    checked = _words(2, 1)
+    read: list[tuple[float, int]] = []
+    def errors_at(recognizer, items, t, progress=None):
+        read.append((t, len(items)))
+        return 5 if t == 1.0 else 9
+
+    monkeypatch.setattr(fitting, "errors_at", errors_at)
+    fitted = fit_temperature(Recognizer(default_model_path(), temperature=1.0), _words(4, 0), checked)
+    assert fitted.value == 1.0 and fitted.fitted_on["check"] == {"items": 2, "errors_before": 5, "errors_after": 5}
+    assert read.count((1.0, 2)) == 1
+
+
 def test_calibrate_fits_the_temperature_on_validation_words(tmp_path, capsys):
     prep = tmp_path / "prep"
     write_shard(_words(48, 1), prep / "val.npz")

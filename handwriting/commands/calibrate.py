@@ -64,12 +64,14 @@ def _run(args: argparse.Namespace) -> int:
     from handwriting.recognition.recognizer import Recognizer
     from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE
 
-    recognizer = Recognizer(args.model, threads=args.threads, temperature=1.0)
+    fits_temperature = "temperature" in args.fit
+    recognizer = Recognizer(args.model, threads=args.threads, temperature=1.0, lm="auto" if fits_temperature else None)
+    validation = _validation(args.data)
     fitted = {}
-    if "temperature" in args.fit:  # first: it is the one that can find something missing (the LM)
-        fitted[TEMPERATURE] = _temperature(recognizer, args).to_json()
+    if fits_temperature:  # first: it is the one that can find something missing (the LM)
+        fitted[TEMPERATURE] = _temperature(recognizer, validation, args).to_json()
     if "prior" in args.fit:
-        fitted[PRIOR] = _prior(recognizer, args).to_json()
+        fitted[PRIOR] = _prior(recognizer, validation, args).to_json()
     write_metadata(recognizer.model.data, fitted, args.out)
     print(f"wrote {args.out}")
     return 0
@@ -80,7 +82,7 @@ def _validation(roots: list[str]) -> list[Ink]:
     return [ink for root in roots if any(Path(root).rglob("val*.npz")) for ink in read_split(root, "val")]
 
 
-def _prior(recognizer: Recognizer, args: argparse.Namespace) -> CharacterPriors:
+def _prior(recognizer: Recognizer, validation: list[Ink], args: argparse.Namespace) -> CharacterPriors:
     from handwriting.recognition.character_prior import CharacterPriors
     from handwriting.training.calibrate import errors, fit, lone_characters, measure
 
@@ -89,7 +91,7 @@ def _prior(recognizer: Recognizer, args: argparse.Namespace) -> CharacterPriors:
         raise HandwritingError(f"{', '.join(args.data)}: {len(train)} lone characters in the training split; "
                                f"at least {MIN_CHARACTERS} needed")
     train = random.Random(args.seed).sample(train, min(args.max_items, len(train)))
-    held_out = lone_characters(_validation(args.data), recognizer)
+    held_out = lone_characters(validation, recognizer)
     fitted = measure(recognizer, train, "reading training characters")
     priors = CharacterPriors(fit(fitted, use_guide=True), fit(fitted, use_guide=False), {})
     report = {"characters": len(train), "writers": len({ink.writer for ink in train}),
@@ -104,13 +106,13 @@ def _prior(recognizer: Recognizer, args: argparse.Namespace) -> CharacterPriors:
     return replace(priors, fitted_on=report)
 
 
-def _temperature(recognizer: Recognizer, args: argparse.Namespace) -> Temperature:
+def _temperature(recognizer: Recognizer, validation: list[Ink], args: argparse.Namespace) -> Temperature:
     from handwriting.training.fit_temperature import fit_temperature, halves, written_items
 
     if recognizer.lm is None:
         raise HandwritingError(f"{args.model}: no language model beside it ({Path(args.model).with_suffix('.lm')}); "
                                "the temperature weighs the network against it (or use --fit prior)")
-    written = written_items(_validation(args.data))
+    written = written_items(validation)
     if len(written) < 2 * MIN_WRITTEN:
         raise HandwritingError(f"{', '.join(args.data)}: {len(written)} lines and words in the validation split; "
                                f"at least {2 * MIN_WRITTEN} needed to fit the temperature")

@@ -76,7 +76,12 @@ def fit_temperature(recognizer: Recognizer, fit_on: list[Ink], check_on: list[In
         for t in halfway:
             tried[t] = errors_at(recognizer, fit_on, t, bar.update)
         chosen = best()
-        check = {"items": len(check_on), "errors_before": errors_at(recognizer, check_on, 1.0, bar.update),
-                 "errors_after": errors_at(recognizer, check_on, chosen, bar.update)}
+        before = errors_at(recognizer, check_on, 1.0, bar.update)
+        if chosen == 1.0:  # nothing to read again
+            bar.total -= len(check_on)
+            after = before
+        else:
+            after = errors_at(recognizer, check_on, chosen, bar.update)
+        check = {"items": len(check_on), "errors_before": before, "errors_after": after}
     return Temperature(chosen, {"items": len(fit_on), "characters": sum(len(ink.label or "") for ink in fit_on),
                                 "errors": {f"{t:g}": e for t, e in sorted(tried.items())}, "check": check})
