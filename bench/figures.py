@@ -60,8 +60,9 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
     left, top, right, bottom = MARGIN
     image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES,
                                          (left, top, right + LEGEND_WIDTH, bottom))
-    pens = iter([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
-                 for color in RUN_COLORS])  # a colour comes back dashed, then dotted
+    pens = iter([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+                                              Qt.PenStyle.DashDotLine)
+                 for color in RUN_COLORS])  # a colour comes back dashed, then dotted, then dash-dotted
     legend = []
     for number, (runs, start) in enumerate(zip(stages, starts), 1):
         if start:
