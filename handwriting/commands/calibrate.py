@@ -5,9 +5,11 @@ network, on data the network was not trained on, and write it into a copy of the
   look like to character mode, fitted on the lone characters (items labelled with one
   character) of the prepared folders' training splits and measured on those of their
   validation splits, whose writers it never saw;
-- the posterior temperature (`handwriting.recognition.temperature`): how far the beam
-  search flattens the network's readings against the LM beside the model, chosen on the
-  lines and words at odd positions of the validation splits and measured on the rest.
+- the posterior temperatures (`handwriting.recognition.temperature`): how far the beam
+  search flattens the network's readings against the LM beside the model, one for readings
+  of several words chosen on the lines at odd positions of the validation splits, one for a
+  lone word or character chosen on those at odd positions; each kept only if it reads the
+  rest better than 1 does.
 
 `--fit` picks one of them; the other stays as it was in MODEL. Run it again after
 `export` or `train`: both belong to the weights they were fitted with.
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 MIN_CHARACTERS = 200  # fewer cannot say much about some 90 characters
-MIN_WRITTEN = 20  # lines and words to fit the temperature on
+MIN_WRITTEN = 20  # lines, or lone words and characters, to fit a temperature on
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-items", type=int_range(MIN_CHARACTERS), default=50_000,
                    help="fit the prior on at most this many lone characters, drawn at random (default 50000)")
     p.add_argument("--max-written", type=int_range(MIN_WRITTEN), default=5_000,
-                   help="fit the temperature on at most this many validation lines and words, and check it on "
-                        "as many others (default 5000)")
+                   help="fit each temperature on at most this many validation lines, or lone words and "
+                        "characters, and check it on as many others (default 5000)")
     p.add_argument("--seed", type=int, default=0, help="for the draws (default 0)")
     p.add_argument("--threads", type=int_range(1), default=2, help="onnxruntime threads (default 2)")
     p.set_defaults(run=_run)
@@ -107,19 +109,31 @@ def _prior(recognizer: Recognizer, validation: list[Ink], args: argparse.Namespa
 
 
 def _temperature(recognizer: Recognizer, validation: list[Ink], args: argparse.Namespace) -> Temperature:
+    """The temperature for several words fitted on lines, the one for a lone word or character
+    on those; where one kind has too few items, the other's serves for both."""
+    from handwriting.recognition.temperature import Temperature
     from handwriting.training.fit_temperature import fit_temperature, halves, written_items
 
     if recognizer.lm is None:
         raise HandwritingError(f"{args.model}: no language model beside it ({Path(args.model).with_suffix('.lm')}); "
                                "the temperature weighs the network against it (or use --fit prior)")
-    written = written_items(validation)
-    if len(written) < 2 * MIN_WRITTEN:
-        raise HandwritingError(f"{', '.join(args.data)}: {len(written)} lines and words in the validation split; "
-                               f"at least {2 * MIN_WRITTEN} needed to fit the temperature")
-    fit_on, check_on = halves(written, args.max_written, args.seed)
-    temperature = fit_temperature(recognizer, fit_on, check_on)
-    tried = ", ".join(f"{t} {e}" for t, e in temperature.fitted_on["errors"].items())
-    check = temperature.fitted_on["check"]
-    print(f"temperature {temperature.value:g}: character errors on {len(fit_on)} validation lines and words by temperature: {tried}; "
-          f"on {check['items']} others {check['errors_before']} at 1 -> {check['errors_after']}")
-    return replace(temperature, fitted_on=temperature.fitted_on | {"data": [Path(root).name for root in args.data]})
+    lines, lone = written_items(validation)
+    kinds = {"lines": lines, "lone words and characters": lone}
+    fitted = {}
+    for what, items in kinds.items():
+        if len(items) >= 2 * MIN_WRITTEN:
+            fit_on, check_on = halves(items, args.max_written, args.seed)
+            fitted[what] = fit_temperature(recognizer, fit_on, check_on, what)
+            report = fitted[what].fitted_on
+            tried = ", ".join(f"{t} {e}" for t, e in report["errors"].items())
+            check = report["check"]
+            print(f"temperature {fitted[what].value:g} for {what}: character errors on {len(fit_on)} validation {what} "
+                  f"by temperature: {tried}; on {check['items']} others {check['errors_before']} at 1 -> "
+                  f"{check['errors_after']} at {report['chosen']:g}")
+    if not fitted:
+        raise HandwritingError(f"{', '.join(args.data)}: {len(lines)} lines and {len(lone)} lone words and characters in the "
+                               f"validation split; at least {2 * MIN_WRITTEN} of one kind needed to fit the temperature")
+    several = fitted.get("lines") or fitted["lone words and characters"]
+    one = fitted.get("lone words and characters") or several
+    return Temperature(several.value, one.value, {what: fit.fitted_on for what, fit in fitted.items()}
+                       | {"data": [Path(root).name for root in args.data]})

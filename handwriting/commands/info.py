@@ -83,7 +83,8 @@ def model_record(path: Path) -> dict:
         "averaged_checkpoints": averaged_count(training.get("averaged")) or None,
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
         "calibrated_on": prior.fitted_on.get("characters") if prior else None,
-        "temperature": model.temperature.value if model.temperature else None, "error": None,
+        "temperature": model.temperature.value if model.temperature else None,
+        "one_word_temperature": model.temperature.for_one_word if model.temperature else None, "error": None,
     }
 
 
@@ -119,7 +120,9 @@ def _model_text(record: dict) -> str:
     if record["calibrated_on"]:
         parts.append(f"character mode calibrated on {record['calibrated_on']} characters")
     if record["temperature"] is not None:
-        parts.append(f"beam temperature {record['temperature']:g}")
+        one_word = record["one_word_temperature"]
+        parts.append(f"beam temperature {record['temperature']:g}"
+                     + (f" ({one_word:g} for one word)" if one_word != record["temperature"] else ""))
     parts.append(f"LM {Path(record['lm']).name}" if record["lm"] else "no LM beside it")
     if record["card"]:
         parts.append("model card inside")

@@ -26,8 +26,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-lm", action="store_true", help="decode without a language model")
     p.add_argument("--lm-weight", type=finite_float, default=LM_WEIGHT, help=f"weight of the LM's log-probabilities (default {LM_WEIGHT})")
     p.add_argument("--temperature", type=float_range(*TEMPERATURES), metavar="T",
-                   help="flatten the network's readings by T before the beam weighs them against the LM "
-                        "(default: the model's, fitted by `calibrate`, else 1)")
+                   help="flatten the network's readings by T before the beam weighs them against the LM, "
+                        "for several words and for one (default: the model's two, fitted by `calibrate`, else 1)")
     p.add_argument("--mode", choices=MODES, default="text",
                    help="what is written: lines of text (default), one word, one character, or numbers")
     p.add_argument("--context", default="", metavar="TEXT", help="text written before the ink (for the LM)")

@@ -32,7 +32,7 @@ from handwriting.recognition.lm import LanguageModel, load_language_model
 from handwriting.recognition.modelfile import ModelFile, default_model_path, load_model_file
 from handwriting.recognition.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
 from handwriting.recognition.preprocess import Frames, featurize
-from handwriting.recognition.temperature import flattened
+from handwriting.recognition.temperature import flattened, several_words
 
 __all__ = ["Recognizer", "Recognition", "CharSpan", "WordSpan", "LineSpan", "Alternative", "PageReader"]
 
@@ -125,8 +125,10 @@ class Recognizer:
         self.lm_weight, self.insertion_bonus, self.num_alternatives = lm_weight, insertion_bonus, alternatives
         self.word_alternatives = word_alternatives
         fitted = self.model.temperature
-        # how far the beam flattens the network's log-probs: the caller's, else the model's fitted one
+        # how far the beam flattens the network's log-probs, for several words and for one:
+        # the caller's (for both), else the model's fitted ones
         self.temperature = temperature if temperature is not None else fitted.value if fitted else 1.0
+        self.one_word_temperature = temperature if temperature is not None else fitted.for_one_word if fitted else 1.0
         if lm == "auto":
             beside = path.with_suffix(".lm")
             lm = load_language_model(beside) if beside.exists() else None
@@ -162,7 +164,7 @@ class Recognizer:
                n_best: int | None = None, reading: Reading = Reading(), ink: Ink | None = None) -> list[Hypothesis]:
         """The n-best readings of `log_probs` as `reading.mode` says (`context`: text before them;
         `ink`: what was read, which character mode measures); a beam search reads them flattened
-        by the temperature (`handwriting.recognition.temperature`)."""
+        by the temperature for several words or for one (`handwriting.recognition.temperature`)."""
         n_best = n_best or self.num_alternatives
         if reading.mode == "character":
             if ink is None:
@@ -173,7 +175,9 @@ class Recognizer:
         beam = self.beam if beam is None else beam
         if beam <= 1 and lm is None:
             return [greedy(restrict(log_probs, allowed))]
-        searched = restrict(flattened(log_probs, self.temperature), allowed)
+        temperature = self.temperature if reading.mode == "text" and several_words(log_probs, self.alphabet) \
+            else self.one_word_temperature
+        searched = restrict(flattened(log_probs, temperature), allowed)
         return beam_search(searched, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
                            self.insertion_bonus, n_best, context=lm_context(context))
 

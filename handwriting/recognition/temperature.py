@@ -9,6 +9,11 @@ characters the network thought unlikely. It is the "acoustic scale" of speech de
 to how the search sums the paths of a prefix, dividing by T weighs the LM and the bonus
 per character T times more. The best path of a frame does not change, so greedy reading
 and character mode (one label scored over all its paths) are read without it.
+
+A reading of one word or one character, alone, is weighed with a temperature of its own:
+there the LM has no words before it to go by, only a sentence start, and more say for it
+costs more than it gains (models/README.md, experiments rows 46-48). Which one a reading
+gets is told by the network's best path: a space between two characters makes it several words.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["METADATA_KEY", "Temperature", "flattened"]
+from handwriting.alphabet import Alphabet
+from handwriting.recognition.decode import greedy
+
+__all__ = ["METADATA_KEY", "Temperature", "flattened", "several_words"]
 
 METADATA_KEY = "posterior_temperature"
 RANGE = (0.25, 4.0)  # a temperature outside it reads the network as certain, or as noise
@@ -28,15 +36,21 @@ RANGE = (0.25, 4.0)  # a temperature outside it reads the network as certain, or
 class Temperature:
     """The temperature fitted for a model, and what it was fitted on (`handwriting calibrate`)."""
 
-    value: float
+    value: float  # for readings of several words
+    one_word: float | None = None  # for a reading of one word or character; None: `value`
     fitted_on: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.value, (int, float)) and RANGE[0] <= self.value <= RANGE[1]):
-            raise ValueError(f"temperature {self.value!r}: must be a number in [{RANGE[0]:g}, {RANGE[1]:g}]")
+        for value in (self.value, self.for_one_word):
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and RANGE[0] <= value <= RANGE[1]):
+                raise ValueError(f"temperature {value!r}: must be a number in [{RANGE[0]:g}, {RANGE[1]:g}]")
+
+    @property
+    def for_one_word(self) -> float:
+        return self.value if self.one_word is None else self.one_word
 
     def to_json(self) -> str:
-        return json.dumps({"temperature": self.value, "fitted_on": self.fitted_on})
+        return json.dumps({"temperature": self.value, "one_word": self.one_word, "fitted_on": self.fitted_on})
 
     @classmethod
     def from_json(cls, text: str) -> "Temperature":
@@ -45,10 +59,11 @@ class Temperature:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"not JSON ({exc.msg})") from None
-        if not isinstance(data, dict) or isinstance(data.get("temperature"), bool):
+        if not isinstance(data, dict):
             raise ValueError("expected an object with a numeric temperature")
         fitted_on = data.get("fitted_on")
-        return cls(data.get("temperature"), fitted_on if isinstance(fitted_on, dict) else {})  # type: ignore[arg-type]
+        return cls(data.get("temperature"), data.get("one_word"),  # type: ignore[arg-type]
+                   fitted_on if isinstance(fitted_on, dict) else {})
 
 
 def flattened(log_probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -61,3 +76,11 @@ def flattened(log_probs: np.ndarray, temperature: float) -> np.ndarray:
     with np.errstate(divide="ignore"):
         norm = peak + np.log(np.exp(scaled - peak).sum(axis=1, keepdims=True))
     return (scaled - np.where(finite, norm, 0.0)).astype(log_probs.dtype)
+
+
+def several_words(log_probs: np.ndarray, alphabet: Alphabet) -> bool:
+    """Whether the best path of `log_probs` (frames, classes of `alphabet`) has a space between two characters."""
+    space_class = alphabet.chars.find(" ") + 1  # the blank where the alphabet has no space: never written
+    written = np.array(greedy(log_probs).ids, dtype=np.int64)
+    characters = np.flatnonzero(written != space_class)
+    return len(characters) > 0 and bool((written[characters[0]:characters[-1]] == space_class).any())
