@@ -84,7 +84,7 @@ def test_the_beam_reads_a_warm_model_with_more_say_for_the_lm(warm):
     assert greedy.alphabet.decode(greedy.decode(log_probs)[0].ids) == "tbe"
 
 
-def test_one_word_is_read_with_its_own_temperature_and_several_words_with_the_other(warm, tmp_path):
+def test_one_word_is_read_with_its_own_temperature_and_several_words_with_the_other(warm, tmp_path, capsys):
     path = tmp_path / "split.onnx"
     write_metadata(load_model_file(warm).data, {METADATA_KEY: Temperature(3.0, 1.0).to_json()}, str(path))
     shutil.copy(warm.with_suffix(".lm"), path.with_suffix(".lm"))
@@ -99,6 +99,7 @@ def test_one_word_is_read_with_its_own_temperature_and_several_words_with_the_ot
     assert read(line) == "in the"  # several words: flattened by 3, the LM has its say
     assert read(_frames(recognizer, tbe)) == "tbe" == read(_frames(recognizer, tbe), "word")  # one word: as it is
     assert Recognizer(path, temperature=2.0).one_word_temperature == 2.0  # the caller's is for both
+    assert main(["info", str(path)]) == 0 and "beam temperature 3 (1 for one word)" in capsys.readouterr().out
     assert several_words(line, recognizer.alphabet) and not several_words(_frames(recognizer, [{" ": 1.0}, *tbe]), recognizer.alphabet)
 
 
