@@ -175,8 +175,9 @@ class Recognizer:
         beam = self.beam if beam is None else beam
         if beam <= 1 and lm is None:
             return [greedy(restrict(log_probs, allowed))]
-        temperature = self.temperature if reading.mode == "text" and several_words(log_probs, self.alphabet) \
-            else self.one_word_temperature
+        several = (reading.mode == "text" and self.temperature != self.one_word_temperature  # else either serves
+                   and several_words(log_probs, self.alphabet))
+        temperature = self.temperature if several else self.one_word_temperature
         searched = restrict(flattened(log_probs, temperature), allowed)
         return beam_search(searched, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
                            self.insertion_bonus, n_best, context=lm_context(context))
