@@ -1,6 +1,7 @@
 """End to end: a tiny model learns a small set, exports to ONNX, and recognises through onnxruntime."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -118,7 +119,16 @@ def test_the_last_epochs_are_kept_and_export_averages_them(tiny_run, tmp_path, c
     record = model_record(tmp_path / "soups.onnx")
     assert json.loads(Recognizer(tmp_path / "soups.onnx", lm=None).model.metadata["training"])["averaged"] == [
         {"mean": str(tmp_path / "soup.pt"), "of": [str(p) for p in kept]}, str(kept[0])]
-    assert record["averaged_checkpoints"] == 6
+    assert record["averaged_checkpoints"] == 6 and record["averaged_runs"] == 1
+    # checkpoints of two runs: info counts the runs and leaves out the training summary of only the last one
+    (tmp_path / "second-run").mkdir()
+    shutil.copy(kept[0], tmp_path / "second-run" / "epoch-1.pt")
+    assert main(["export", str(tmp_path / "soup.pt"), str(tmp_path / "second-run" / "epoch-1.pt"),
+                 "--out", str(tmp_path / "runs.onnx")]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "runs.onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "mean of 6 checkpoints of 2 runs" in out and "trained" not in out
     other = load_checkpoint(kept[0])
     torch.save({**other, "alphabet": other["alphabet"][::-1]}, tmp_path / "other.pt")
     capsys.readouterr()

@@ -80,7 +80,8 @@ def model_record(path: Path) -> dict:
         "characters": len(model.alphabet.chars), "weights": "int8" if model.quantized else "float32",
         "megabytes": round(len(model.data) / 1e6, 2), "epochs": training.get("epochs"),
         "validation_cer": last.get("val_cer"), "earlier_runs": earlier_runs(training),
-        "averaged_checkpoints": averaged_count(training.get("averaged")) or None,
+        "averaged_checkpoints": len(averaged_leaves(training.get("averaged"))) or None,
+        "averaged_runs": len({str(Path(leaf).parent) for leaf in averaged_leaves(training.get("averaged"))}) or None,
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
         "calibrated_on": prior.fitted_on.get("characters") if prior else None,
         "temperature": model.temperature.value if model.temperature else None,
@@ -88,12 +89,13 @@ def model_record(path: Path) -> dict:
     }
 
 
-def averaged_count(entries: object, depth: int = 0) -> int:
-    """How many checkpoints of runs a soup's `averaged` record stands for, soups of soups counted through
+def averaged_leaves(entries: object, depth: int = 0) -> list[str]:
+    """The checkpoints of runs a soup's `averaged` record stands for, soups of soups followed through
     (to a depth of 20)."""
     if not isinstance(entries, list) or depth > 20:
-        return 0
-    return sum(averaged_count(e.get("of"), depth + 1) if isinstance(e, dict) else 1 for e in entries)
+        return []
+    return [leaf for e in entries
+            for leaf in (averaged_leaves(e.get("of"), depth + 1) if isinstance(e, dict) else [str(e)])]
 
 
 def earlier_runs(training: dict) -> list[dict]:
@@ -109,14 +111,15 @@ def earlier_runs(training: dict) -> list[dict]:
 def _model_text(record: dict) -> str:
     parts = [record["path"], "model", f"{record['layers']}x{record['hidden']} BiLSTM",
              f"{record['characters']} characters", f"{record['weights']} weights", f"{record['megabytes']:.1f} MB"]
-    if record["epochs"] is not None:
+    if record["epochs"] is not None and (record["averaged_runs"] or 1) == 1:  # else it tells of one run of several
         cer = record["validation_cer"]
         parts.append(f"trained {record['epochs']} epoch{'' if record['epochs'] == 1 else 's'}" + (f" (validation CER {cer:.2%})" if cer is not None else ""))
         earlier = [run["epochs"] for run in record["earlier_runs"] if isinstance(run["epochs"], int)]
         if earlier:
             parts.append(f"after {sum(earlier)} epochs in {len(earlier)} earlier run{'s' if len(earlier) > 1 else ''}")
     if record["averaged_checkpoints"]:
-        parts.append(f"mean of {record['averaged_checkpoints']} checkpoints")
+        runs = record["averaged_runs"]
+        parts.append(f"mean of {record['averaged_checkpoints']} checkpoints" + (f" of {runs} runs" if runs > 1 else ""))
     if record["calibrated_on"]:
         parts.append(f"character mode calibrated on {record['calibrated_on']} characters")
     if record["temperature"] is not None:
