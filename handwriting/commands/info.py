@@ -74,14 +74,13 @@ def model_record(path: Path) -> dict:
         return {"path": str(path), "format": "model", "error": str(exc)}
     training, lm = model.training, path.with_suffix(".lm")
     last = training.get("last") or {}
-    prior = model.character_prior
+    prior, leaves = model.character_prior, averaged_leaves(training.get("averaged"))
     return {
         "path": str(path), "format": "model", "layers": model.layers, "hidden": model.hidden,
         "characters": len(model.alphabet.chars), "weights": "int8" if model.quantized else "float32",
         "megabytes": round(len(model.data) / 1e6, 2), "epochs": training.get("epochs"),
         "validation_cer": last.get("val_cer"), "earlier_runs": earlier_runs(training),
-        "averaged_checkpoints": len(averaged_leaves(training.get("averaged"))) or None,
-        "averaged_runs": len({str(Path(leaf).parent) for leaf in averaged_leaves(training.get("averaged"))}) or None,
+        "averaged_checkpoints": len(leaves) or None, "averaged_runs": len({str(Path(leaf).parent) for leaf in leaves}) or None,
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
         "calibrated_on": prior.fitted_on.get("characters") if prior else None,
         "temperature": model.temperature.value if model.temperature else None,
