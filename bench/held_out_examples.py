@@ -22,9 +22,8 @@ __all__ = ["examples"]
 NUMBER = re.compile(r"[0-9 +\-.,:/()%$#]*[0-9][0-9 +\-.,:/()%$#]+")
 
 
-def examples(prep: Path, count: int, seed: int) -> dict[str, list[Ink]]:
-    """`count` items of each kind, drawn with `seed`."""
-    sets, _ = held_out_sets(prep)
+def examples(sets: dict[str, list[Ink]], count: int, seed: int) -> dict[str, list[Ink]]:
+    """`count` items of each kind, drawn with `seed` from the model card's `sets`."""
     numbers = [ink for ink in sets["UNIPEN words"] + sets["UNIPEN text lines"] if NUMBER.fullmatch(ink.label or "")]
     kinds = {"lines": sets["IAM-OnDB lines"], "words": sets["UNIPEN words"],
              "characters": sets["UNIPEN single characters"], "numbers": numbers}
@@ -38,8 +37,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=4)
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
-    guides = held_out_sets(args.prep)[1]
-    for kind, inks in examples(args.prep, args.count, args.seed).items():
+    sets, guides = held_out_sets(args.prep)
+    for kind, inks in examples(sets, args.count, args.seed).items():
         (args.out / kind).mkdir(parents=True, exist_ok=True)
         for i, ink in enumerate(inks, 1):
             path = args.out / kind / f"{i}.inkml"

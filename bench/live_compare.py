@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from functools import partial
 from pathlib import Path
 
 from bench.data import load_lines, sized_inks
@@ -31,7 +32,7 @@ def compare(models: list[Path], data: Path, points: int, inks: int, rounds: int)
     for model in models:
         for decoder, recognizer in recognizers(model, model.with_suffix(".lm")).items():
             for j, ink in enumerate(sample):
-                tasks[f"{model}/{decoder}/{j}"] = (lambda r, i: lambda: r.recognize(i))(recognizer, ink)
+                tasks[f"{model}/{decoder}/{j}"] = partial(recognizer.recognize, ink)
     timings = interleaved(tasks, rounds)
     medians = {str(model): {decoder: statistics.median(statistics.median(timings.wall[f"{model}/{decoder}/{j}"])
                                                        for j in range(inks))

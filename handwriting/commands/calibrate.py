@@ -8,8 +8,8 @@ network, on data the network was not trained on, and write it into a copy of the
 - the posterior temperatures (`handwriting.recognition.temperature`): how far the beam
   search flattens the network's readings against the LM beside the model, one for readings
   of several words chosen on the lines at odd positions of the validation splits, one for a
-  lone word or character chosen on those at odd positions; each kept only if it reads the
-  rest better than 1 does.
+  lone word or character chosen on the lone words and characters at odd positions; each kept
+  only if it reads the rest of its kind better than 1 does.
 
 `--fit` picks one of them; the other stays as it was in MODEL. Run it again after
 `export` or `train`: both belong to the weights they were fitted with.
@@ -110,7 +110,7 @@ def _prior(recognizer: Recognizer, validation: list[Ink], args: argparse.Namespa
 
 def _temperature(recognizer: Recognizer, validation: list[Ink], args: argparse.Namespace) -> Temperature:
     """The temperature for several words fitted on lines, the one for a lone word or character
-    on those; where one kind has too few items, the other's serves for both."""
+    on lone words and characters; where one kind has too few items, the other's serves for both."""
     from handwriting.recognition.temperature import Temperature
     from handwriting.training.fit_temperature import fit_temperature, halves, written_items
 

@@ -1,6 +1,6 @@
 """Fitting a model's posterior temperatures (`handwriting.recognition.temperature`) on held-out
 items read with the beam search and the LM as a user reads them: the one for several words on
-lines, the one for a lone word or character on those.
+lines, the one for a lone word or character on lone words and characters.
 
 The temperature is chosen on one half of the validation items (those at odd positions) and
 measured on the other: a network reads its own training lines more surely than a new
