@@ -25,11 +25,12 @@ from app.png import save_png
 __all__ = ["training_curve", "lineage_curve"]
 
 SERIES = (("val_cer", "validation CER", "#146ee6"), ("val_wer", "validation WER", "#e07b00"))
-LINEAGE_RATES = (0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs' range, where they differ
+LINEAGE_RATES = (0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs' range, where they differ
 RUN_COLORS = ("#146ee6", "#e07b00", "#2a9d4b", "#c0392b", "#7d3cb5", "#8a6d3b", "#d6338a", "#5a6270", "#17a2b8", "#b5a300")
 MARGIN = (70, 30, 70, 50)  # left, top, right, bottom
-LEGEND_WIDTH = 250  # the lineage's legend, beside its plot: one row per run, however many rounds
+LEGEND_WIDTH = 250  # the lineage's legend, beside its plot: one row per run
 LEGEND_ROW = 18.0  # pixels from one legend row to the next
+LINEAGE_HEIGHT = 420  # the lineage's least height; taller where its legend needs it
 
 
 def training_curve(history: list[dict], width: int = 900, height: int = 420) -> QImage:
@@ -49,15 +50,17 @@ def training_curve(history: list[dict], width: int = 900, height: int = 420) -> 
     return image
 
 
-def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDTH, height: int = 420) -> QImage:
+def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDTH) -> QImage:
     """Validation CER over the epochs of a chain of runs: `stages[k]` holds the histories of the
     runs that started side by side from where stage k - 1 ended (each run its own colour; the
-    legend to the right of the plot). An epoch cut short by a time limit is not drawn."""
+    legend to the right of the plot, the image as tall as it needs). An epoch cut short by a
+    time limit is not drawn."""
     stages = [[_validated(h) for h in runs] for runs in stages]
     starts = [0]
     for runs in stages:
         starts.append(starts[-1] + max(r[-1]["epoch"] for r in runs))
     left, top, right, bottom = MARGIN
+    height = max(LINEAGE_HEIGHT, round(top + bottom + LEGEND_ROW * sum(map(len, stages))))
     image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES,
                                          (left, top, right + LEGEND_WIDTH, bottom))
     pens = iter([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
@@ -74,8 +77,7 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
             name = f"run {number}{side}"
             legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
                            QColor(color), style))
-    _legend(painter, legend, QPointF(plot.right() + 16, plot.top()),  # beside the plot, closer where many
-            min(LEGEND_ROW, plot.height() / len(legend)))
+    _legend(painter, legend, QPointF(plot.right() + 16, plot.top()))
     painter.end()
     return image
 
