@@ -145,12 +145,11 @@ def _learning_rate(painter: QPainter, records: list[dict], plot: QRectF, x) -> N
         painter.drawText(QRectF(plot.right() + 6, y(lr) - 8, 64, 16), Qt.AlignmentFlag.AlignLeft, f"{lr:.1e}")
 
 
-def _legend(painter: QPainter, rows: list[tuple[str, QColor, Qt.PenStyle]], corner: QPointF,
-            spacing: float = LEGEND_ROW) -> None:
+def _legend(painter: QPainter, rows: list[tuple[str, QColor, Qt.PenStyle]], corner: QPointF) -> None:
     """One row per series (a stretch of its line, then its text), down from the top left `corner`."""
     painter.setClipping(False)
     for n, (text, color, style) in enumerate(rows):
-        row = corner.y() + spacing * n
+        row = corner.y() + LEGEND_ROW * n
         painter.setPen(QPen(color, 2, style))
         painter.drawLine(QPointF(corner.x(), row + 8), QPointF(corner.x() + 30, row + 8))
         painter.setPen(QPen(QColor("#222")))
