@@ -4,8 +4,10 @@ when they were written (y points down), and put in reading order.
 1. Marks: strokes small in both directions (dots, commas, accents) are set aside.
 2. Pieces: the other strokes that overlap or touch side by side on one level (middles
    within their vertical spreads) are one piece: a word or a part of one.
-3. Line spacing: the median distance from a piece down to the nearest piece under it, at
-   least a piece height (nearer ones are letters of one line: a capital's bar, a descender).
+3. Line spacing: the median distance from a letter (a piece of most of the typical piece
+   height) down to the nearest letter under it, at least a piece height away and clear of
+   it (nearer or touching ones are letters of one line: a descender, a capital's bar or
+   swash over its word; quotes over a letter are no line either).
 4. Chains: every tall piece (an anchor) links to its cheapest neighbour to the right and
    to the left on about the same level, a few piece heights away at most (cost: the gap
    plus the vertical offset, heavily weighted); the chains follow a line even where it
@@ -13,10 +15,11 @@ when they were written (y points down), and put in reading order.
    wrong link) loses one of its steepest links, the one whose removal leaves the fewest
    such pairs.
 5. Lines: small pieces join the chain of the nearest anchor; chains that continue one
-   another on the same level, a line break apart at most, are one line (a line with a
-   wide gap in it); a narrow line off the level of its line (a tall capital, quotes, a
-   stray stroke) joins the line beside it. An ink of bars only (`=`, dashes), no taller
-   than wide, is one line: bars have no height to measure lines by.
+   another on the same level (at their end letters, past any quotes), a line break apart
+   at most, are one line (a line with a wide gap in it); a narrow line off the level of
+   its line (a tall capital, quotes, a stray stroke) joins the line beside it. An ink of
+   bars only (`=`, dashes), no taller than wide, is one line: bars have no height to
+   measure lines by.
 6. Marks join the nearest piece: side by side first, then above rather than below it (an
    i-dot sits above its letter, a comma at the baseline).
 7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
@@ -45,6 +48,7 @@ MARK = 0.3  # marks are smaller than this many stroke heights in both directions
 TOUCH = 0.15  # strokes less than this many stroke heights apart side by side may be one piece
 SPREAD_FLOOR = 0.15  # a piece's vertical spread (standard deviation of y) is at least this many stroke heights
 ANCHOR = 0.4  # pieces at least this part of the typical piece height are chained into lines
+LETTER = 0.75  # pieces at least this part of it are letters: only letters one above another measure lines
 WORD_GAP = 3.0  # chained pieces are at most this many piece heights apart side by side
 LEVEL = 0.5  # neighbours in a line lie less than this many line spacings apart vertically
 LEVEL_COST = 40.0  # a vertical offset of one line spacing costs as much as this many piece heights of gap
@@ -97,11 +101,12 @@ def find_lines(ink: Ink) -> list[TextLine]:
     if len(anchors) == 0:  # flat writing (strokes of no height): every piece is an anchor
         anchors = np.arange(n_pieces)
     stacked = _stacked_pairs(box[anchors], mid[anchors], unit)
-    spacing = _line_spacing(stacked, mid[anchors], len(anchors), unit)
+    letter = tall >= LETTER * unit
+    spacing = _line_spacing(stacked, box[anchors], mid[anchors], letter[anchors], unit)
     if _bars_only(size, ink.bounds()):
         line_of_piece = np.zeros(n_pieces, dtype=int)
     else:
-        line_of_piece = _chained_lines(box, mid, spread, anchors, stacked, unit, spacing)
+        line_of_piece = _chained_lines(box, mid, spread, anchors, letter, stacked, unit, spacing)
     marks = np.flatnonzero(piece_of < 0)
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
@@ -209,7 +214,7 @@ def _bars_only(size: np.ndarray, bounds: Box) -> bool:
     return bool((size[:, 1] < BAR * size[:, 0]).all() and ymax - ymin <= xmax - xmin)
 
 
-def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors: np.ndarray,
+def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors: np.ndarray, letter: np.ndarray,
                    stacked: tuple[np.ndarray, np.ndarray], unit: float, spacing: float) -> np.ndarray:
     """The line of every piece: anchors chained along their lines (steps 4-5), the other pieces
     joining the chain of the nearest anchor, chains on one level and small lines joined."""
@@ -218,7 +223,7 @@ def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors
     others = np.flatnonzero(chain < 0)
     if len(others):
         chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
-    return _small_joined(_same_level(chain, anchors, box, mid, unit, spacing), box, mid, spread, unit, spacing)
+    return _small_joined(_same_level(chain, anchors, letter, box, mid, unit, spacing), box, mid, spread, unit, spacing)
 
 
 def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
@@ -284,13 +289,18 @@ def _stacked_pairs(box: np.ndarray, mid: np.ndarray, unit: float) -> tuple[np.nd
     return np.where(up, a, b), np.where(up, b, a)
 
 
-def _line_spacing(stacked: tuple[np.ndarray, np.ndarray], mid: np.ndarray, n: int, unit: float) -> float:
+def _line_spacing(stacked: tuple[np.ndarray, np.ndarray], box: np.ndarray, mid: np.ndarray, letter: np.ndarray,
+                  unit: float) -> float:
     """The median distance from a piece down to the nearest piece under it, of those at least a
-    piece height apart (three piece heights when none is)."""
+    piece height apart, both `letter`s and with a gap between their boxes (a capital's bar
+    touching its word or quotes over a letter are not a line above it); three piece heights
+    when none is."""
     upper, lower = stacked
+    both = letter[upper] & letter[lower] & (box[lower, 1] > box[upper, 3])
+    upper, lower = upper[both], lower[both]
     if not len(upper):
         return 3 * unit
-    down = np.full(n, np.inf)
+    down = np.full(len(mid), np.inf)
     np.minimum.at(down, upper, mid[lower] - mid[upper])
     lines_apart = down[np.isfinite(down) & (down >= unit)]  # nearer: letters of one line (a capital's bar, a descender)
     return float(np.median(lines_apart)) if len(lines_apart) else 3 * unit
@@ -356,17 +366,18 @@ def _together(part: np.ndarray, a: np.ndarray, b: np.ndarray, upper: np.ndarray,
     return int(np.count_nonzero(up == low))
 
 
-def _same_level(chain: np.ndarray, anchors: np.ndarray, box: np.ndarray, mid: np.ndarray, unit: float,
-                spacing: float) -> np.ndarray:
-    """Chains that continue one another on the same level (their end anchors less than LEVEL
-    line spacings apart vertically), less than a line gap apart side by side, become one line."""
+def _same_level(chain: np.ndarray, anchors: np.ndarray, letter: np.ndarray, box: np.ndarray, mid: np.ndarray,
+                unit: float, spacing: float) -> np.ndarray:
+    """Chains that continue one another on the same level (their end letters, or end anchors
+    in a chain of no letters, less than LEVEL line spacings apart vertically: quotes opening or
+    closing a line are off its level), less than a line gap apart side by side, become one line."""
     n = int(chain.max()) + 1
     if n == 1:
         return chain
-    order = anchors[np.lexsort((box[anchors, 0], chain[anchors]))]
-    first = order[_run_starts(chain[order])]  # leftmost anchor of each chain
-    order = anchors[np.lexsort((box[anchors, 2], chain[anchors]))]
-    last = order[_run_starts(chain[order][::-1])[::-1]]  # rightmost anchor of each chain
+    order = anchors[np.lexsort((box[anchors, 0], ~letter[anchors], chain[anchors]))]
+    first = order[_run_starts(chain[order])]  # leftmost letter (else anchor) of each chain
+    order = anchors[np.lexsort((box[anchors, 2], letter[anchors], chain[anchors]))]
+    last = order[_run_starts(chain[order][::-1])[::-1]]  # rightmost letter (else anchor) of each chain
     extent = group_boxes(box, chain, n)
     a, b = (index.ravel() for index in np.meshgrid(last, first, indexing="ij"))  # right ends against left ends
     gap = extent[chain[b], 0] - extent[chain[a], 2]
