@@ -69,8 +69,8 @@ def segment(start: tuple[float, float], end: tuple[float, float], points: int = 
 
 @pytest.mark.parametrize("rest", ["im", "ames", "im on"])
 def test_a_capitals_bar_written_high_over_one_word_is_not_a_line(rest):
-    # a J's stem and its wide bar a little above it, then small letters (x-height 9): the only
-    # letters one above the other in the ink are a bar and a stem, no measure of a line spacing
+    # a J's stem and its wide bar just above it, then small letters (x-height 9): the only
+    # pieces one above the other are the bar and its stem, no measure of a line spacing
     stem, bar = segment((8, -5.4), (8, 9)), segment((0, -10.4), (30, -5.6))
     assert len(find_lines(page([stem, bar], written(rest, 12, 0)))) == 1
 
@@ -78,7 +78,8 @@ def test_a_capitals_bar_written_high_over_one_word_is_not_a_line(rest):
 def test_quotes_high_before_the_words_of_a_line_do_not_cut_it_in_two():
     left = written("screamed at him.")
     ys = np.concatenate([s[:, 1] for s in left])
-    height, x = np.ptp(ys), max(s[:, 0].max() for s in left) + 2.5 * np.ptp(ys)
+    height = np.ptp(ys)
+    x = max(s[:, 0].max() for s in left) + 2.5 * height
     quotes = [segment((x + dx, ys.min() - 1.2 * height), (x + dx, ys.min() - 0.6 * height), 4) for dx in (0, 0.4 * height)]
     lines = find_lines(page(left, quotes, written("No pink!", x + 1.2 * height, 0)))
     assert len(lines) == 1
