@@ -75,6 +75,37 @@ def test_a_capitals_bar_written_high_over_one_word_is_not_a_line(rest):
     assert len(find_lines(page([stem, bar], written(rest, 12, 0)))) == 1
 
 
+# shapes traced (7 points a stroke) from lone words and capitals of held-out writers, cut in two before
+WRITTEN_APART = {
+    "T": [[(46, 10), (44, 24), (32, 59), (29, 75), (29, 83)], [(0, 8), (5, 8), (24, 7), (57, 5), (84, 0), (100, 3)]],
+    "I": [[(50, 11), (49, 14), (46, 31), (46, 44), (47, 60), (48, 77), (47, 83)],
+          [(0, 92), (16, 91), (42, 87), (79, 83), (100, 82)], [(9, 11), (14, 7), (26, 3), (47, 0), (57, 0), (69, 1), (79, 4)]],
+    "Trier": [[(25, 10), (24, 14), (25, 16), (25, 24), (26, 30), (25, 32), (25, 34)],
+              [(4, 10), (0, 5), (0, 2), (4, 0), (17, 0), (27, 2), (38, 3)],
+              [(49, 28), (45, 37), (45, 37), (46, 31), (47, 24), (48, 24), (54, 26)],
+              [(61, 26), (58, 30), (66, 31), (70, 27), (67, 29), (69, 32), (76, 30)],
+              [(68, 14), (67, 13), (67, 13), (67, 13), (67, 14), (68, 15), (70, 16)],
+              [(78, 24), (78, 28), (80, 34), (80, 33), (80, 28), (84, 25), (100, 24)]],
+}
+
+
+@pytest.mark.parametrize("text", WRITTEN_APART)
+def test_a_capitals_bar_written_apart_from_its_stem_is_not_a_line(text):
+    # the bar, longer than the letters are tall, sets the typical piece height, and the stem
+    # under it looks a line spacing away; the bar is a line of one piece much less tall than
+    # the stem it nearly touches
+    ink = Ink.from_strokes([[(float(x), float(y)) for x, y in stroke] for stroke in WRITTEN_APART[text]])
+    assert [line.strokes for line in find_lines(ink)] == [tuple(range(ink.num_strokes))]
+
+
+def test_a_short_last_line_under_its_paragraph_stays_a_line():
+    # lines set close (the descenders of one line reach near the next one's ascenders), the
+    # last one a single short word: it is less tall than the line above it but a line
+    spacing = 30.0
+    rows = [written(TEXT[0]), written(TEXT[1], 0, spacing), written("it.", 0, 2 * spacing)]
+    assert len(find_lines(page(*rows))) == 3
+
+
 def test_quotes_high_before_the_words_of_a_line_do_not_cut_it_in_two():
     left = written("screamed at him.")
     ys = np.concatenate([s[:, 1] for s in left])

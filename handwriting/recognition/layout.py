@@ -17,9 +17,10 @@ when they were written (y points down), and put in reading order.
 5. Lines: small pieces join the chain of the nearest anchor; chains that continue one
    another on the same level (at their end letters, past any quotes), a line break apart
    at most, are one line (a line with a wide gap in it); a narrow line off the level of
-   its line (a tall capital, quotes, a stray stroke) joins the line beside it. An ink of
-   bars only (`=`, dashes), no taller than wide, is one line: bars have no height to
-   measure lines by.
+   its line (a tall capital, quotes, a stray stroke) joins the line beside it; a line of a
+   piece or two, much less tall than a line it nearly touches above or below it (a
+   capital's bar or top written apart, an underline), joins that line. An ink of bars only
+   (`=`, dashes), no taller than wide, is one line: bars have no height to measure lines by.
 6. Marks join the nearest piece: side by side first, then above rather than below it (an
    i-dot sits above its letter, a comma at the baseline).
 7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
@@ -55,6 +56,10 @@ LEVEL_COST = 40.0  # a vertical offset of one line spacing costs as much as this
 LINE_GAP = 2.5  # chains on one level less than this many line spacings (or 6 piece heights) apart are one line
 SMALL_LINE = 1.5  # a line narrower than this many piece heights may belong to the line beside it,
 NEAR_LEVEL = 0.75  # if that line spans most of its height or lies less than this many line spacings away
+FRAGMENT = 2  # a line of at most this many pieces may be part of a line it nearly touches (a capital's bar or top):
+TOUCH_GAP = 0.25  # its pieces less than this part of the height of the pieces they overlap above or below them,
+ABOVE_SIZE = 0.5  # and less tall than this part of that line if above it,
+BELOW_SIZE = 0.25  # or than this part if below it (a short last line of a paragraph below touches it too)
 SUSPECTS = 4  # links of a chain spanning two lines tried for removal, steepest first
 BELOW_COST = 3.0  # a mark below a piece costs this much more than one above it
 BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line spacings apart are one block
@@ -223,7 +228,8 @@ def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors
     others = np.flatnonzero(chain < 0)
     if len(others):
         chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
-    return _small_joined(_same_level(chain, anchors, letter, box, mid, unit, spacing), box, mid, spread, unit, spacing)
+    line = _small_joined(_same_level(chain, anchors, letter, box, mid, unit, spacing), box, mid, spread, unit, spacing)
+    return _fragments_joined(line, box)
 
 
 def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
@@ -410,6 +416,29 @@ def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np
             extent[target] = np.concatenate([np.minimum(extent[target, :2], extent[small, :2]), np.maximum(extent[target, 2:], extent[small, 2:])])
             extent[small] = (np.inf, np.inf, -np.inf, -np.inf)  # gone: beside nothing
     return np.unique(line, return_inverse=True)[1]
+
+
+def _fragments_joined(line: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A line of at most FRAGMENT pieces joins the line it nearly touches above or below it, if
+    it is much less tall than that line: a capital's bar or top written apart (`T`, `I`, `J`,
+    `Y`), an apostrophe, an underline. The touch is measured between pieces that overlap side
+    by side, over the height of the other line's piece; the nearest such line is taken first."""
+    while (n := int(line.max()) + 1) > 1:
+        extent = group_boxes(box, line, n)
+        height = extent[:, 3] - extent[:, 1]
+        small = np.flatnonzero(np.bincount(line, minlength=n)[line] <= FRAGMENT)  # pieces of small lines
+        a, b = (index.ravel() for index in np.meshgrid(small, np.arange(len(box)), indexing="ij"))
+        pairs = (line[a] != line[b]) & (_gap(box, a, b) < 0)
+        a, b = a[pairs], b[pairs]
+        touch = np.maximum(box[b, 1] - box[a, 3], box[a, 1] - box[b, 3]) / np.maximum(box[b, 3] - box[b, 1], 1e-9)
+        above = extent[line[a], 1] < extent[line[b], 1]
+        size = height[line[a]] / np.maximum(height[line[b]], 1e-9)
+        fits = (touch < TOUCH_GAP) & (size < np.where(above, ABOVE_SIZE, BELOW_SIZE))
+        if not fits.any():
+            break
+        best = np.flatnonzero(fits)[np.argmin(touch[fits])]
+        line = np.unique(np.where(line == line[a[best]], line[b[best]], line), return_inverse=True)[1]
+    return line
 
 
 def _nearest(box: np.ndarray, mid: np.ndarray, to_box: np.ndarray, to_mid: np.ndarray, to_spread: np.ndarray) -> np.ndarray:
