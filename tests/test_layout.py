@@ -98,6 +98,21 @@ def test_a_capitals_bar_written_apart_from_its_stem_is_not_a_line(text):
     assert [line.strokes for line in find_lines(ink)] == [tuple(range(ink.num_strokes))]
 
 
+def loop(x: float, y: float, radius: float) -> np.ndarray:
+    """A small closed loop around (x, y)."""
+    t = np.linspace(0.0, 2 * np.pi, 12)[:, None]
+    return np.column_stack([x + radius * np.cos(t), y + radius * np.sin(t), 10.0 * t, np.zeros((12, 1))])
+
+
+@pytest.mark.parametrize("strokes", [
+    [loop(5, 0, 1.5), loop(5, 20, 1.5)],  # a colon's dots, far apart for their size
+    [segment((0, 74), (0, 100)), segment((5, 0), (11, 11), 4)],  # an i, its dot a tick far above the stem
+    [loop(5, 0, 6), loop(5, 14, 7)],  # an 8 written as two loops
+], ids=[":", "i", "8"])
+def test_a_lone_character_of_pieces_one_over_another_is_one_line(strokes):
+    assert [line.strokes for line in find_lines(page(strokes))] == [tuple(range(len(strokes)))]
+
+
 def test_a_short_last_line_under_its_paragraph_stays_a_line():
     # lines set close (the descenders of one line reach near the next one's ascenders), the
     # last one a single short word: it is less tall than the line above it but a line

@@ -20,7 +20,9 @@ when they were written (y points down), and put in reading order.
    its line (a tall capital, quotes, a stray stroke) joins the line beside it; a line of a
    piece or two, much less tall than a line it nearly touches above or below it (a
    capital's bar or top written apart, an underline), joins that line. An ink of bars only
-   (`=`, dashes), no taller than wide, is one line: bars have no height to measure lines by.
+   (`=`, dashes), no taller than wide, is one line: bars have no height to measure lines by;
+   so is an ink of a few pieces, not bars only, no wider than tall: one character (`:`,
+   `i`, `8`), not a column of lines.
 6. Marks join the nearest piece: side by side first, then above rather than below it (an
    i-dot sits above its letter, a comma at the baseline).
 7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
@@ -66,6 +68,7 @@ BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line s
 GROWN_CHECK = 8  # strokes before the last compared point by point when a page grows (all are compared by length)
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
 BAR = 0.3  # a stroke less tall than this part of its width is a bar (a dash, a stroke of `=`)
+ONE_CHARACTER = 3  # an ink of at most this many pieces, no wider than tall, is one character
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def find_lines(ink: Ink) -> list[TextLine]:
     stacked = _stacked_pairs(box[anchors], mid[anchors], unit)
     letter = tall >= LETTER * unit
     spacing = _line_spacing(stacked, box[anchors], mid[anchors], letter[anchors], unit)
-    if _bars_only(size, ink.bounds()):
+    if _single_line(size, n_pieces, ink.bounds()):
         line_of_piece = np.zeros(n_pieces, dtype=int)
     else:
         line_of_piece = _chained_lines(box, mid, spread, anchors, letter, stacked, unit, spacing)
@@ -212,11 +215,14 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
     return starts
 
 
-def _bars_only(size: np.ndarray, bounds: Box) -> bool:
-    """Whether the ink is only bars and no taller than wide (`=`, `≡`, a dash): one line, whatever the
-    gaps (bars have no height to measure a line by)."""
+def _single_line(size: np.ndarray, n_pieces: int, bounds: Box) -> bool:
+    """Whether the ink is one line whatever its gaps: bars only (`=`, `≡`, a dash) no taller
+    than wide (bars have no height to measure a line by; bars far apart one over another are
+    rules), or a few pieces, not bars only, no wider than tall: one character (`:`, `i`, `8`)."""
     xmin, ymin, xmax, ymax = bounds
-    return bool((size[:, 1] < BAR * size[:, 0]).all() and ymax - ymin <= xmax - xmin)
+    if (size[:, 1] < BAR * size[:, 0]).all():
+        return bool(ymax - ymin <= xmax - xmin)
+    return bool(n_pieces <= ONE_CHARACTER and xmax - xmin <= ymax - ymin)
 
 
 def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors: np.ndarray, letter: np.ndarray,
