@@ -235,7 +235,7 @@ def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors
     if len(others):
         chain[others] = chain[anchors[_nearest(box[others], mid[others], box[anchors], mid[anchors], spread[anchors])]]
     line = _small_joined(_same_level(chain, anchors, letter, box, mid, unit, spacing), box, mid, spread, unit, spacing)
-    return _fragments_joined(line, box)
+    return _fragments_joined(line, box, mid)
 
 
 def _median_height(heights: np.ndarray, lengths: np.ndarray) -> float:
@@ -424,27 +424,28 @@ def _small_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray, spread: np
     return np.unique(line, return_inverse=True)[1]
 
 
-def _fragments_joined(line: np.ndarray, box: np.ndarray) -> np.ndarray:
+def _fragments_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray) -> np.ndarray:
     """A line of at most FRAGMENT pieces joins the line it nearly touches above or below it, if
     it is much less tall than that line: a capital's bar or top written apart (`T`, `I`, `J`,
     `Y`), an apostrophe, an underline. The touch is measured between pieces that overlap side
-    by side, over the height of the other line's piece; the nearest such line is taken first."""
-    while (n := int(line.max()) + 1) > 1:
-        extent = group_boxes(box, line, n)
-        height = extent[:, 3] - extent[:, 1]
-        small = np.flatnonzero(np.bincount(line, minlength=n)[line] <= FRAGMENT)  # pieces of small lines
-        a, b = (index.ravel() for index in np.meshgrid(small, np.arange(len(box)), indexing="ij"))
-        pairs = (line[a] != line[b]) & (_gap(box, a, b) < 0)
-        a, b = a[pairs], b[pairs]
-        touch = np.maximum(box[b, 1] - box[a, 3], box[a, 1] - box[b, 3]) / np.maximum(box[b, 3] - box[b, 1], 1e-9)
-        above = extent[line[a], 1] < extent[line[b], 1]
-        size = height[line[a]] / np.maximum(height[line[b]], 1e-9)
-        fits = (touch < TOUCH_GAP) & (size < np.where(above, ABOVE_SIZE, BELOW_SIZE))
-        if not fits.any():
-            break
-        best = np.flatnonzero(fits)[np.argmin(touch[fits])]
-        line = np.unique(np.where(line == line[a[best]], line[b[best]], line), return_inverse=True)[1]
-    return line
+    by side, over the height of the other line's piece; the nearest such line is taken."""
+    n = int(line.max()) + 1
+    if n == 1:
+        return line
+    extent = group_boxes(box, line, n)
+    height, tall = extent[:, 3] - extent[:, 1], box[:, 3] - box[:, 1]
+    a, b = _level_pairs(mid, (2 + TOUCH_GAP) * float(tall.max()))  # every pair that may touch
+    a, b = np.concatenate([a, b]), np.concatenate([b, a])  # both ways: a is the fragment's piece
+    small = np.bincount(line, minlength=n) <= FRAGMENT
+    keep = small[line[a]] & (line[a] != line[b]) & (_gap(box, a, b) < 0)
+    a, b = a[keep], b[keep]
+    touch = np.maximum(box[b, 1] - box[a, 3], box[a, 1] - box[b, 3]) / np.maximum(tall[b], 1e-9)
+    above = extent[line[a], 1] < extent[line[b], 1]
+    size = height[line[a]] / np.maximum(height[line[b]], 1e-9)
+    fits = (touch < TOUCH_GAP) & (size < np.where(above, ABOVE_SIZE, BELOW_SIZE))
+    a, b = a[fits], b[fits]
+    nearest = _cheapest(line[a], touch[fits])
+    return _components(n, line[a[nearest]], line[b[nearest]])[line]
 
 
 def _nearest(box: np.ndarray, mid: np.ndarray, to_box: np.ndarray, to_mid: np.ndarray, to_spread: np.ndarray) -> np.ndarray:
