@@ -12,6 +12,7 @@ runs side by side, comma-separated, start from the same point), over all their e
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 from pathlib import Path
@@ -63,9 +64,9 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
     height = max(LINEAGE_HEIGHT, round(top + bottom + LEGEND_ROW * sum(map(len, stages))))
     image, painter, plot, x, y = _canvas(width, height, 1, starts[-1], LINEAGE_RATES,
                                          (left, top, right + LEGEND_WIDTH, bottom))
-    pens = iter([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
-                                              Qt.PenStyle.DashDotLine)
-                 for color in RUN_COLORS])  # a colour comes back dashed, then dotted, then dash-dotted
+    pens = itertools.cycle([(color, style) for style in (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+                                                         Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine)
+                            for color in RUN_COLORS])  # a colour comes back dashed, dotted, dash-dotted, ...; then all again
     legend = []
     for number, (runs, start) in enumerate(zip(stages, starts), 1):
         if start:

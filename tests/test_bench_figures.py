@@ -34,10 +34,10 @@ def test_the_lineage_draws_each_run_after_the_one_it_started_from(qapp):
 
 
 def test_the_lineage_grows_taller_for_a_legend_row_per_run(qapp):
-    many = [[_history([0.06, 0.05]), _history([0.055, 0.05])] for _ in range(20)]  # 40 runs
+    many = [[_history([0.06, 0.05]), _history([0.055, 0.05])] for _ in range(30)]  # 60 runs: more than there are pens
     image = lineage_curve(many)
-    assert image.height() == MARGIN[1] + MARGIN[3] + 40 * LEGEND_ROW > LINEAGE_HEIGHT
-    last_row = MARGIN[1] + 39 * LEGEND_ROW + 8  # the last run's stretch of line in the legend
+    assert image.height() == MARGIN[1] + MARGIN[3] + 60 * LEGEND_ROW > LINEAGE_HEIGHT
+    last_row = MARGIN[1] + 59 * LEGEND_ROW + 8  # the last run's stretch of line in the legend
     legend_left = image.width() - LEGEND_WIDTH - MARGIN[2] + 20
     assert any(image.pixelColor(x, round(last_row)).name() != "#ffffff" for x in range(legend_left, legend_left + 30))
 
