@@ -99,7 +99,7 @@ def test_a_capitals_bar_written_apart_from_its_stem_is_not_a_line(text):
 
 
 def loop(x: float, y: float, radius: float) -> np.ndarray:
-    """A small closed loop around (x, y)."""
+    """A closed loop of `radius` around (x, y)."""
     t = np.linspace(0.0, 2 * np.pi, 12)[:, None]
     return np.column_stack([x + radius * np.cos(t), y + radius * np.sin(t), 10.0 * t, np.zeros((12, 1))])
 

@@ -68,7 +68,7 @@ BLOCK_GAP = 1.5  # lines overlapping side by side and less than this many line s
 GROWN_CHECK = 8  # strokes before the last compared point by point when a page grows (all are compared by length)
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
 BAR = 0.3  # a stroke less tall than this part of its width is a bar (a dash, a stroke of `=`)
-ONE_CHARACTER = 3  # an ink of at most this many pieces, no wider than tall, is one character
+ONE_CHARACTER = 3  # an ink of at most this many pieces, not bars only, no wider than tall, is one character
 
 
 @dataclass(frozen=True)
