@@ -430,13 +430,13 @@ def _fragments_joined(line: np.ndarray, box: np.ndarray, mid: np.ndarray) -> np.
     `Y`), an apostrophe, an underline. The touch is measured between pieces that overlap side
     by side, over the height of the other line's piece; the nearest such line is taken."""
     n = int(line.max()) + 1
-    if n == 1:
+    small = np.bincount(line, minlength=n) <= FRAGMENT
+    if n == 1 or not small.any():
         return line
     extent = group_boxes(box, line, n)
     height, tall = extent[:, 3] - extent[:, 1], box[:, 3] - box[:, 1]
     a, b = _level_pairs(mid, (2 + TOUCH_GAP) * float(tall.max()))  # every pair that may touch
     a, b = np.concatenate([a, b]), np.concatenate([b, a])  # both ways: a is the fragment's piece
-    small = np.bincount(line, minlength=n) <= FRAGMENT
     keep = small[line[a]] & (line[a] != line[b]) & (_gap(box, a, b) < 0)
     a, b = a[keep], b[keep]
     touch = np.maximum(box[b, 1] - box[a, 3], box[a, 1] - box[b, 3]) / np.maximum(tall[b], 1e-9)
