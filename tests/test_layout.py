@@ -89,13 +89,59 @@ WRITTEN_APART = {
 }
 
 
+# lone words of held-out writers (traced likewise), cut in two before: a mark or a hook written
+# apart from the word, and no letter under another letter to measure a line spacing by
+MARKED_APART = {
+    "'can": [[(7, 0), (5, 2), (2, 5), (0, 8)], [(24, 33), (20, 34), (17, 35), (15, 37), (14, 43), (19, 48), (23, 48)],
+             [(68, 34), (60, 36), (52, 45), (60, 49), (67, 47), (72, 42), (72, 38)],
+             [(81, 34), (83, 41), (83, 50), (82, 50), (89, 43), (99, 46), (99, 51)], [(68, 34), (67, 36), (68, 38), (68, 42), (70, 47)]],
+    "in": [[(12, 41), (10, 33), (8, 35), (7, 40), (10, 61), (15, 86), (15, 91)], [(1, 15), (0, 9), (0, 4), (2, 0)],
+           [(51, 73), (47, 85), (47, 84), (59, 77), (73, 71), (88, 75), (100, 81)]],
+    "'em": [[(0, 0), (1, 2), (1, 7), (2, 12)], [(20, 47), (31, 43), (38, 35), (32, 33), (26, 39), (27, 53), (37, 56)],
+            [(58, 44), (60, 52), (71, 44), (79, 52), (83, 50), (93, 44), (100, 57)]],
+    '"even': [[(1, 2), (1, 2), (1, 4), (0, 7), (0, 10), (0, 14), (1, 15)], [(16, 0), (14, 2), (13, 3), (13, 6), (13, 8)],
+              [(18, 41), (19, 41), (26, 40), (29, 36), (22, 38), (19, 44), (25, 47)],
+              [(38, 38), (39, 43), (43, 47), (49, 48), (51, 46), (55, 40), (57, 36)],
+              [(65, 38), (78, 33), (69, 38), (81, 40), (82, 36), (88, 39), (100, 41)]],
+    "car?": [[(10, 34), (8, 34), (6, 34), (1, 37), (0, 42), (2, 45), (10, 47)],
+             [(35, 34), (29, 37), (27, 45), (33, 44), (38, 39), (41, 44), (44, 48)],
+             [(53, 38), (54, 44), (55, 49), (55, 48), (56, 42), (59, 36), (65, 36)],
+             [(75, 1), (76, 0), (89, 6), (98, 12), (98, 21), (90, 32), (93, 41)], [(98, 66)]],
+}
+
+
+def traced(strokes: list[list[tuple[int, int]]]) -> Ink:
+    return Ink.from_strokes([[(float(x), float(y)) for x, y in stroke] for stroke in strokes])
+
+
 @pytest.mark.parametrize("text", WRITTEN_APART)
 def test_a_capitals_bar_written_apart_from_its_stem_is_not_a_line(text):
     # the bar, longer than the letters are tall, sets the typical piece height, and the stem
     # under it looks a line spacing away; the bar is a line of one piece much less tall than
     # the stem it nearly touches
-    ink = Ink.from_strokes([[(float(x), float(y)) for x, y in stroke] for stroke in WRITTEN_APART[text]])
+    ink = traced(WRITTEN_APART[text])
     assert [line.strokes for line in find_lines(ink)] == [tuple(range(ink.num_strokes))]
+
+
+@pytest.mark.parametrize("text", MARKED_APART)
+def test_a_mark_written_apart_from_a_lone_word_is_not_a_line(text):
+    # quotes or an i-dot far above, a question mark's hook beside: in an ink with no letter
+    # under another, a line of a piece or two beside the word's line is part of it
+    ink = traced(MARKED_APART[text])
+    assert [len(line.strokes) for line in find_lines(ink)] == [ink.num_strokes]
+
+
+@pytest.mark.parametrize("where", ["under", "below left", "above right"])
+def test_a_short_line_beside_a_lone_word_stays_a_line(where):
+    # no letter lies under another (only small letters under the word, or none), but the short
+    # line is no mark of the word's: joined and read left to right they would mix or change places
+    word = written("yes")
+    width = max(s[:, 0].max() for s in word)
+    x, y = {"under": (-40.0, 41.0), "below left": (-200.0, SPACING), "above right": (width + 60, -SPACING)}[where]
+    short = written("ok a", x, y)
+    ink = page(word, short)
+    expected = [ids(word, ink), ids(short, ink)]
+    assert [list(line.strokes) for line in find_lines(ink)] == (expected[::-1] if where == "above right" else expected)
 
 
 def loop(x: float, y: float, radius: float) -> np.ndarray:

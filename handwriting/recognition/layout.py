@@ -22,7 +22,10 @@ when they were written (y points down), and put in reading order.
    capital's bar or top written apart, an underline), joins that line. An ink of bars only
    (`=`, dashes), no taller than wide, is one line: bars have no height to measure lines by;
    so is an ink of a few pieces, not bars only, no wider than tall: one character (`:`,
-   `i`, `8`), not a column of lines.
+   `i`, `8`), not a column of lines; and so is an ink with no letter under another (no
+   line spacing to measure) whose lines but the one of most pieces are a piece or two of
+   narrow marks above it (quotes, an i-dot far above a lone word) or past its end within
+   its height (a question mark's hook).
 6. Marks join the nearest piece: side by side first, then above rather than below it (an
    i-dot sits above its letter, a comma at the baseline).
 7. Reading order: lines stacked one above the other form blocks (a paragraph, a column, a
@@ -69,6 +72,8 @@ GROWN_CHECK = 8  # strokes before the last compared point by point when a page g
 WORD_BREAK = 0.3  # a gap wider than this many stroke heights separates two words
 BAR = 0.3  # a stroke less tall than this part of its width is a bar (a dash, a stroke of `=`)
 ONE_CHARACTER = 3  # an ink of at most this many pieces, not bars only, no wider than tall, is one character
+MARK_WIDTH = 0.5  # where no letter lies under another, marks narrower than this many piece heights above a line are its own
+UNMEASURED_SPACING = 3.0  # the line spacing in piece heights where no letter lies over another
 
 
 @dataclass(frozen=True)
@@ -110,11 +115,14 @@ def find_lines(ink: Ink) -> list[TextLine]:
         anchors = np.arange(n_pieces)
     stacked = _stacked_pairs(box[anchors], mid[anchors], unit)
     letter = tall >= LETTER * unit
-    spacing = _line_spacing(stacked, box[anchors], mid[anchors], letter[anchors], unit)
+    measured = _line_spacing(stacked, box[anchors], mid[anchors], letter[anchors], unit)
+    spacing = UNMEASURED_SPACING * unit if measured is None else measured
     if _single_line(size, n_pieces, ink.bounds()):
         line_of_piece = np.zeros(n_pieces, dtype=int)
     else:
         line_of_piece = _chained_lines(box, mid, spread, anchors, letter, stacked, unit, spacing)
+        if measured is None and not _bars_only(size) and _marks_of_one_line(line_of_piece, box, unit):
+            line_of_piece = np.zeros(n_pieces, dtype=int)
     marks = np.flatnonzero(piece_of < 0)
     if len(marks):
         piece_of[marks] = _nearest(geometry.box[marks], geometry.mid[marks], box, mid, spread)
@@ -220,9 +228,14 @@ def _single_line(size: np.ndarray, n_pieces: int, bounds: Box) -> bool:
     than wide (bars have no height to measure a line by; bars far apart one over another are
     rules), or a few pieces, not bars only, no wider than tall: one character (`:`, `i`, `8`)."""
     xmin, ymin, xmax, ymax = bounds
-    if (size[:, 1] < BAR * size[:, 0]).all():
+    if _bars_only(size):
         return bool(ymax - ymin <= xmax - xmin)
     return bool(n_pieces <= ONE_CHARACTER and xmax - xmin <= ymax - ymin)
+
+
+def _bars_only(size: np.ndarray) -> bool:
+    """Whether every stroke (width, height in `size`) is a bar."""
+    return bool((size[:, 1] < BAR * size[:, 0]).all())
 
 
 def _chained_lines(box: np.ndarray, mid: np.ndarray, spread: np.ndarray, anchors: np.ndarray, letter: np.ndarray,
@@ -302,20 +315,36 @@ def _stacked_pairs(box: np.ndarray, mid: np.ndarray, unit: float) -> tuple[np.nd
 
 
 def _line_spacing(stacked: tuple[np.ndarray, np.ndarray], box: np.ndarray, mid: np.ndarray, letter: np.ndarray,
-                  unit: float) -> float:
+                  unit: float) -> float | None:
     """The median distance from a piece down to the nearest piece under it, of those at least a
     piece height apart, both `letter`s and with a gap between their boxes (a capital's bar
-    touching its word or quotes over a letter are not a line above it); three piece heights
-    when none is."""
+    touching its word or quotes over a letter are not a line above it); None when none is."""
     upper, lower = stacked
     both = letter[upper] & letter[lower] & (box[lower, 1] > box[upper, 3])
     upper, lower = upper[both], lower[both]
     if not len(upper):
-        return 3 * unit
+        return None
     down = np.full(len(mid), np.inf)
     np.minimum.at(down, upper, mid[lower] - mid[upper])
     lines_apart = down[np.isfinite(down) & (down >= unit)]  # nearer: letters of one line (a capital's bar, a descender)
-    return float(np.median(lines_apart)) if len(lines_apart) else 3 * unit
+    return float(np.median(lines_apart)) if len(lines_apart) else None
+
+
+def _marks_of_one_line(line: np.ndarray, box: np.ndarray, unit: float) -> bool:
+    """Whether every line but the one of most pieces is a piece or two that, joined with it and
+    read left to right, keeps its place: narrow marks above it and not past its end (quotes,
+    an i-dot), or pieces past its end within its height (a question mark's hook)."""
+    count = np.bincount(line)
+    extent = group_boxes(box, line, len(count))
+    main = extent[np.argmax(count)]
+    above, below = extent[:, 3] < main[1], extent[:, 1] > main[3]
+    widest = np.zeros(len(count))
+    np.maximum.at(widest, line, box[:, 2] - box[:, 0])
+    marks_above = above & (widest < MARK_WIDTH * unit) & (extent[:, 0] <= main[2])
+    beyond_end = ~above & ~below & (extent[:, 0] > main[2])
+    fits = (count <= FRAGMENT) & (marks_above | beyond_end)
+    fits[np.argmax(count)] = True
+    return bool(fits.all())
 
 
 def _chains(box: np.ndarray, mid: np.ndarray, stacked: tuple[np.ndarray, np.ndarray], unit: float,
