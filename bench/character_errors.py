@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     recognizer = Recognizer(args.model, threads=1)
     results: dict = {"characters": len(characters)}
     for name, use_guide in (("character mode", False), ("character mode + guide", True)):
-        readings = [recognizer.recognize(ink, beam=0, mode="character", guide=guides.get(ink.writer) if use_guide else None).text
+        readings = [recognizer.recognize(ink, beam=0, mode="character", guide=guides.get(ink.writer or "") if use_guide else None).text
                     for ink in tqdm(characters, desc=name, disable=None)]
         kinds = Counter(error_kind(ink.label or "", read) for ink, read in zip(characters, readings))
         confusions = Counter((ink.label, read) for ink, read in zip(characters, readings) if read != ink.label)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             pairs = {}
             for small in CASE_BY_SIZE:
                 pair = [(ink, read) for ink, read in zip(characters, readings) if ink.label in (small, small.upper())]
-                heights = {c: np.array([_relative_height(ink, guides.get(ink.writer)) for ink, _ in pair if ink.label == c])
+                heights = {c: np.array([_relative_height(ink, guides.get(ink.writer or "")) for ink, _ in pair if ink.label == c])
                            for c in (small, small.upper())}
                 case_right = sum(error_kind(ink.label or "", read) != "case" for ink, read in pair)
                 pairs[f"{small} {small.upper()}"] = {"characters": len(pair), "case read right": case_right / max(len(pair), 1),
