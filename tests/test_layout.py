@@ -111,6 +111,7 @@ MARKED_APART = {
 
 
 def traced(strokes: list[list[tuple[int, int]]]) -> Ink:
+    """An ink of the traced strokes (points in whole units)."""
     return Ink.from_strokes([[(float(x), float(y)) for x, y in stroke] for stroke in strokes])
 
 

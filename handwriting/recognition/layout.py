@@ -336,14 +336,15 @@ def _marks_of_one_line(line: np.ndarray, box: np.ndarray, unit: float) -> bool:
     an i-dot), or pieces past its end within its height (a question mark's hook)."""
     count = np.bincount(line)
     extent = group_boxes(box, line, len(count))
-    main = extent[np.argmax(count)]
+    longest = int(np.argmax(count))
+    main = extent[longest]
     above, below = extent[:, 3] < main[1], extent[:, 1] > main[3]
     widest = np.zeros(len(count))
     np.maximum.at(widest, line, box[:, 2] - box[:, 0])
     marks_above = above & (widest < MARK_WIDTH * unit) & (extent[:, 0] <= main[2])
     beyond_end = ~above & ~below & (extent[:, 0] > main[2])
     fits = (count <= FRAGMENT) & (marks_above | beyond_end)
-    fits[np.argmax(count)] = True
+    fits[longest] = True
     return bool(fits.all())
 
 
