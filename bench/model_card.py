@@ -46,7 +46,7 @@ MODE_OF_LEVEL = {"words": "word", "single characters": "character"}
 BATCH = 16
 
 
-def held_out_sets(prep: Path, per_level: int | None = None, seed: int = 0) -> tuple[dict[str, list[Ink]], dict[str, WritingGuide]]:
+def held_out_sets(prep: Path, per_level: int | None = None, seed: int = 0) -> tuple[dict[str, list[Ink]], dict[str | None, WritingGuide]]:
     """The labelled validation items of each model-card row, and a writing guide per UNIPEN writer."""
     sets = {"IAM-OnDB lines": read_shard(prep / "iamondb" / "val.npz")}
     unipen = read_shard(prep / "unipen" / "val.npz")
@@ -57,7 +57,7 @@ def held_out_sets(prep: Path, per_level: int | None = None, seed: int = 0) -> tu
 
 
 def evaluate(recognizer: Recognizer, inks: list[Ink], beam: int, mode: str = "text",
-             guides: dict[str, WritingGuide] | None = None) -> dict:
+             guides: dict[str | None, WritingGuide] | None = None) -> dict:
     """Pooled CER/WER of `recognizer` on `inks` (each with its writer's guide when given), and the mean time per item."""
     counts = ErrorCounts()
     started = time.perf_counter()
@@ -87,7 +87,7 @@ def paired(first: dict, other: dict) -> dict:
     return {"fewer_errors": fewer, "more_errors": more, "p": sign_test(fewer, more)}
 
 
-def _rows(model: Path, sets: dict[str, list[Ink]], guides: dict[str, WritingGuide]) -> dict:
+def _rows(model: Path, sets: dict[str, list[Ink]], guides: dict[str | None, WritingGuide]) -> dict:
     greedy = Recognizer(model, lm=None, threads=1)
     with_lm = Recognizer(model, threads=1)
     rows = {}
@@ -127,7 +127,7 @@ def _table(results: dict[str, dict]) -> str:
 def _compared(results: dict[str, dict]) -> dict[str, dict]:
     """`results` with each later model's rows compared with the first's, item errors dropped."""
     first, *later = results
-    out = {}
+    out: dict[str, dict] = {}
     for model, rows in results.items():
         out[model] = {}
         for name, row in rows.items():
