@@ -41,7 +41,7 @@ from handwriting.training.model import BiLSTMCTC, ModelConfig
 from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
 from handwriting.shards import read_split
 from handwriting.shutdown import exit_if_signalled
-from handwriting.training.train_options import TrainOptions
+from handwriting.training.train_options import DEFAULT_STEP, TrainOptions
 from handwriting.training.widen import widened
 
 if TYPE_CHECKING:
@@ -318,6 +318,20 @@ def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], li
     return train_inks, val_inks, parts
 
 
+def _preprocess(base: dict | None, step: float | None, resuming: bool) -> PreprocessConfig:
+    """The run's preprocessing: a new network's at `step` (default DEFAULT_STEP); a base
+    network's own, at `step` when given (the network then learns that frame rate), except
+    that a resumed run keeps the step it was trained at."""
+    if base is None:
+        return PreprocessConfig(step=step or DEFAULT_STEP)
+    own = PreprocessConfig.from_dict(base["preprocess"])
+    if step is None or step == own.step:
+        return own
+    if resuming:
+        raise HandwritingError(f"--step {step}: the run resumed resamples at step {own.step}")
+    return replace(own, step=step)
+
+
 def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
     picks = np.random.default_rng(0).choice(len(dataset.inks), min(count, len(dataset.inks)), replace=False)
     features = np.concatenate([featurize(dataset.inks[i], dataset.config).features for i in picks])
@@ -345,7 +359,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     resumed = load_checkpoint(options.resume, resume=True) if options.resume else None
     base = resumed or (load_base(options.init) if options.init else None)
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
-    preprocess = PreprocessConfig.from_dict(base["preprocess"]) if base else PreprocessConfig(step=options.step)
+    preprocess = _preprocess(base, options.step, resumed is not None)
+    options = replace(options, step=preprocess.step)  # the step the run resamples at, as its checkpoints record it
     if inks is None:
         train_inks, val_inks, parts = _load_inks(options, alphabet)
     else:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from handwriting.options import float_range, fraction, nonnegative_int, option, output_file, positive_float, positive_int
 
-__all__ = ["TrainOptions", "FinetuneOptions"]
+__all__ = ["TrainOptions", "FinetuneOptions", "DEFAULT_STEP"]
+
+DEFAULT_STEP = 0.2  # a new network's resampling step, in writing heights (about 7 frames per character)
 
 
 @dataclass
@@ -27,7 +29,9 @@ class TrainOptions:
                                                  "its outputs unchanged)")
     layers: int = option(3, positive_int, "bidirectional LSTM layers")
     dropout: float = option(0.2, float_range(0, 1, high_open=True), "dropout between layers")
-    step: float = option(0.2, positive_float, "resampling step, fraction of the writing height")
+    step: float | None = option(None, positive_float, "resampling step, fraction of the writing height (default: "
+                                                     "an --init or --resume network's own, else 0.2; another "
+                                                     "than an --init network's retrains it at that frame rate)")
     augment: bool = option(True, help="random affine and speed changes of the training inks")
     style: float = option(0.0, float_range(0), "strength of writer-style distortions on top of --augment: uneven "
                                                "letter widths, strokes placed a little off, a wandering baseline "

@@ -1,0 +1,54 @@
+"""The resampling step of a training run: a new network's, a start's own, or a new frame rate for a start."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from handwriting.errors import HandwritingError  # noqa: E402
+from handwriting.shards import write_shard  # noqa: E402
+from handwriting.training.synth import synthesize  # noqa: E402
+from handwriting.training.train import TrainOptions, load_checkpoint, train  # noqa: E402
+from handwriting.training.train_options import DEFAULT_STEP  # noqa: E402
+
+
+@pytest.fixture
+def options(tmp_path) -> TrainOptions:
+    inks = [synthesize(word, font="futural") for word in ("cat", "dog")]
+    for split in ("train", "val"):
+        write_shard(inks, tmp_path / "data" / f"{split}.npz")
+    return TrainOptions(data=[str(tmp_path / "data")], out=str(tmp_path / "first"), epochs=1, hidden=8, layers=1,
+                        augment=False, workers=0)
+
+
+def _step(run: str) -> float:
+    checkpoint = load_checkpoint(f"{run}/last.pt")
+    assert checkpoint["options"]["step"] == checkpoint["preprocess"]["step"]  # the run records the step it used
+    return checkpoint["preprocess"]["step"]
+
+
+def test_a_new_network_resamples_at_the_default_step_or_the_one_asked_for(options, tmp_path):
+    train(options)
+    assert _step(options.out) == DEFAULT_STEP
+    coarse = TrainOptions(**{**options.__dict__, "out": str(tmp_path / "coarse"), "step": 0.3})
+    train(coarse)
+    assert _step(coarse.out) == 0.3
+
+
+def test_a_start_keeps_its_step_unless_another_is_asked_for(options, tmp_path):
+    train(TrainOptions(**{**options.__dict__, "step": 0.25}))
+    start = f"{options.out}/last.pt"
+    kept = TrainOptions(**{**options.__dict__, "out": str(tmp_path / "kept"), "init": start})
+    train(kept)
+    assert _step(kept.out) == 0.25
+    retimed = TrainOptions(**{**options.__dict__, "out": str(tmp_path / "retimed"), "init": start, "step": 0.35})
+    train(retimed)
+    assert _step(retimed.out) == 0.35
+
+
+def test_a_resumed_run_keeps_the_step_it_was_trained_at(options):
+    train(TrainOptions(**{**options.__dict__, "step": 0.25}))
+    again = {**options.__dict__, "epochs": 2, "resume": f"{options.out}/last.pt"}
+    with pytest.raises(HandwritingError, match="resamples at step 0.25"):
+        train(TrainOptions(**{**again, "step": 0.3}))
+    train(TrainOptions(**{**again, "step": 0.25}))  # the run's own step, as its first command gave it
+    assert _step(options.out) == 0.25
