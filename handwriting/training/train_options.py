@@ -30,8 +30,8 @@ class TrainOptions:
     layers: int = option(3, positive_int, "bidirectional LSTM layers")
     dropout: float = option(0.2, float_range(0, 1, high_open=True), "dropout between layers")
     step: float | None = option(None, positive_float, "resampling step, fraction of the writing height (default: "
-                                                     "an --init or --resume network's own, else 0.2; another "
-                                                     "than an --init network's retrains it at that frame rate)")
+                                                     f"the --init or --resume network's own, else {DEFAULT_STEP}; a "
+                                                     "step other than an --init network's retrains it at that rate)")
     augment: bool = option(True, help="random affine and speed changes of the training inks")
     style: float = option(0.0, float_range(0), "strength of writer-style distortions on top of --augment: uneven "
                                                "letter widths, strokes placed a little off, a wandering baseline "
