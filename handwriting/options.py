@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 __all__ = ["int_range", "float_range", "positive_int", "nonnegative_int", "finite_float", "positive_float",
-           "fraction", "port", "output_file", "option", "add_options", "options_from"]
+           "fraction", "port", "one_of", "output_file", "option", "add_options", "options_from"]
 
 
 def int_range(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
@@ -66,6 +66,18 @@ finite_float = float_range()
 positive_float = float_range(0, low_open=True)
 fraction = float_range(0, 1, low_open=True, high_open=True)
 port = int_range(0, 65535)
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    """One of `choices`, as written."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(choices)}")
+        return text
+
+    parse.__name__ = "choice"
+    return parse
 
 
 def output_file(text: str) -> str:

@@ -1,4 +1,5 @@
-"""The resampling step of a training run: a new network's, a start's own, or a new frame rate for a start."""
+"""The resampling step and kind of frames of a training run: a new network's, a start's own, or a new frame
+rate for a start."""
 
 import pytest
 
@@ -28,7 +29,7 @@ def _step(run: str) -> float:
 
 def test_a_new_network_resamples_at_the_default_step_or_the_one_asked_for(options, tmp_path):
     train(options)
-    assert _step(options.out) == DEFAULT_STEP
+    assert _step(options.out) == DEFAULT_STEP["points"]
     coarse = TrainOptions(**{**options.__dict__, "out": str(tmp_path / "coarse"), "step": 0.3})
     train(coarse)
     assert _step(coarse.out) == 0.3
@@ -52,3 +53,17 @@ def test_a_resumed_run_keeps_the_step_it_was_trained_at(options):
         train(TrainOptions(**{**again, "step": 0.3}))
     train(TrainOptions(**{**again, "step": 0.25}))  # the run's own step, as its first command gave it
     assert _step(options.out) == 0.25
+
+
+def test_a_new_network_reads_curves_when_asked_and_a_start_keeps_its_kind(options, tmp_path):
+    train(TrainOptions(**{**options.__dict__, "frames": "curves"}))
+    checkpoint = load_checkpoint(f"{options.out}/last.pt")
+    assert checkpoint["preprocess"]["frames"] == checkpoint["options"]["frames"] == "curves"
+    assert checkpoint["preprocess"]["step"] == DEFAULT_STEP["curves"]
+    assert checkpoint["model_config"]["num_features"] == 9
+    start = f"{options.out}/last.pt"
+    kept = TrainOptions(**{**options.__dict__, "out": str(tmp_path / "kept"), "init": start})
+    train(kept)
+    assert load_checkpoint(f"{kept.out}/last.pt")["preprocess"]["frames"] == "curves"
+    with pytest.raises(HandwritingError, match="reads curves frames"):
+        train(TrainOptions(**{**kept.__dict__, "out": str(tmp_path / "other"), "frames": "points"}))

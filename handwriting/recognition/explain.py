@@ -35,14 +35,14 @@ from handwriting.alphabet import BLANK, Alphabet
 from handwriting.errors import HandwritingError
 from handwriting.ink import Ink
 from handwriting.recognition.modelfile import ModelFile, float_weights
-from handwriting.recognition.preprocess import FEATURE_NAMES
+from handwriting.recognition.preprocess import FEATURE_NAMES, feature_names
 from handwriting.recognition.recognizer import Recognition, Recognizer
 
 __all__ = ["Explanation", "Unrolled", "explain", "unroll", "default_target", "select_cells", "point_saliency",
            "DIRECTIONS"]
 
 DIRECTIONS = ("forward", "backward")
-MOVEMENT = [FEATURE_NAMES.index("dx"), FEATURE_NAMES.index("dy")]
+MOVEMENT = [FEATURE_NAMES.index("dx"), FEATURE_NAMES.index("dy")]  # where both kinds of frames have them
 Target = tuple[int, int]
 DTYPE = np.float32
 
@@ -251,6 +251,7 @@ class Explanation:
     saliency: np.ndarray  # (T, F)
     point_saliency: np.ndarray  # (N,) per ink point
     shown: np.ndarray  # (K,) flat cell indices, see `cell_id`
+    feature_names: tuple[str, ...] = FEATURE_NAMES  # of the frames' features
 
     def cell_id(self, index: int) -> tuple[int, int, int]:
         """(layer, direction, unit) of a flat cell index."""
@@ -271,7 +272,7 @@ class Explanation:
             shown.append({"index": index, "layer": layer, "direction": DIRECTIONS[direction], "unit": unit,
                           "values": _listed(self.cell(index))})
         return {
-            "feature_names": list(FEATURE_NAMES),
+            "feature_names": list(self.feature_names),
             "features": _listed(frames.features),
             "point_index": frames.point_index.tolist(),
             "log_probs": _listed(self.recognition.log_probs),
@@ -318,4 +319,5 @@ def explain(recognizer: Recognizer, ink_or_recognition: Ink | Recognition, targe
     if num_points is None:
         num_points = int(frames.point_index.max()) + 1
     return Explanation(recognition, states, target, recognizer.alphabet.decode([target[1]]), saliency,
-                       point_saliency(saliency, frames.point_index, num_points), select_cells(states, cells, k))
+                       point_saliency(saliency, frames.point_index, num_points), select_cells(states, cells, k),
+                       feature_names(recognizer.model.preprocess))

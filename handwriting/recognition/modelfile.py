@@ -24,7 +24,7 @@ from handwriting.checksum import KEY, stored_and_actual
 from handwriting.recognition.character_prior import METADATA_KEY as CHARACTER_PRIOR, CharacterPriors
 from handwriting.errors import ModelError
 from handwriting.recognition.onnx_external import external_tensors
-from handwriting.recognition.preprocess import PreprocessConfig
+from handwriting.recognition.preprocess import PreprocessConfig, feature_names
 from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE, Temperature
 
 if TYPE_CHECKING:
@@ -149,6 +149,9 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
         raise ModelError(path, f"damaged metadata ({exc})") from None
     if int(config.get("num_classes", -1)) != alphabet.num_classes:
         raise ModelError(path, "alphabet size does not match the network's output")
+    if int(config.get("num_features", -1)) != len(feature_names(preprocess)):
+        raise ModelError(path, f"the network reads {config.get('num_features')} features per frame, "
+                               f"its {preprocess.frames} frames have {len(feature_names(preprocess))}")
     prior = None
     if CHARACTER_PRIOR in metadata:
         try:

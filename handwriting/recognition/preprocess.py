@@ -6,12 +6,16 @@ Steps (the same for training and recognition):
 2. wild points (isolated spikes far from both neighbours) are dropped;
 3. slant: shear by the length-weighted mean slope of near-vertical pen-down segments;
 4. arc-length resampling at `step` (a fraction of h), keeping every stroke's end points;
-5. per frame: log-compressed dx, dy (in units of `step`), pen-up (the move into this
-   frame was in the air), y relative to the line centre, direction cos/sin and the
-   change of direction cos/sin (curvature), in the spirit of Graves et al. 2009 and
-   Carbune et al. 2020.
-Each frame keeps the index of its nearest source point, so recognised characters map
-back onto strokes and points. The steps run compiled (`handwriting.recognition.preprocess_kernel`).
+5. frames, of one of two kinds (`PreprocessConfig.frames`):
+   - "points", one per resampled point: log-compressed dx, dy (in units of `step`), pen-up
+     (the move into this frame was in the air), y relative to the line centre, direction
+     cos/sin and the change of direction cos/sin (curvature), in the spirit of Graves et
+     al. 2009;
+   - "curves", one per cubic Bézier curve that follows a stroke within `tolerance`
+     (`handwriting.recognition.curves_kernel`), as Carbune et al. 2020: about half as many
+     frames, each saying more.
+Each frame keeps the index of a source point, so recognised characters map back onto
+strokes and points. The steps run compiled (`handwriting.recognition.preprocess_kernel`).
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ import numpy as np
 
 from handwriting.ink import Ink
 
-__all__ = ["PreprocessConfig", "Frames", "featurize", "FEATURE_NAMES"]
+__all__ = ["PreprocessConfig", "Frames", "featurize", "feature_names", "FEATURE_NAMES", "CURVE_FEATURE_NAMES",
+           "FRAME_KINDS"]
 
-FEATURE_NAMES = ("dx", "dy", "pen_up", "y", "cos", "sin", "dcos", "dsin")
+FEATURE_NAMES = ("dx", "dy", "pen_up", "y", "cos", "sin", "dcos", "dsin")  # of point frames
+CURVE_FEATURE_NAMES = ("dx", "dy", "pen_up", "y", "c1x", "c1y", "c2x", "c2y", "length")  # of curve frames
+FRAME_KINDS = ("points", "curves")
+CURVE_MAX_LENGTH = 1.6  # writing heights of arc length at most in one curve
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,12 @@ class PreprocessConfig:
     deslant: bool = True
     max_slant: float = 1.0
     version: int = 1
+    frames: str = "points"  # one of FRAME_KINDS
+    tolerance: float = 0.02  # writing heights a curve frame may stray from its points
+
+    def __post_init__(self) -> None:
+        if self.frames not in FRAME_KINDS:
+            raise ValueError(f"unknown kind of frames {self.frames!r} (known: {', '.join(FRAME_KINDS)})")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,13 +83,24 @@ class Frames:
                       self.xy[start:end])
 
 
+def feature_names(config: PreprocessConfig) -> tuple[str, ...]:
+    """The names of the features of the frames `config` makes, in order."""
+    return CURVE_FEATURE_NAMES if config.frames == "curves" else FEATURE_NAMES
+
+
 def featurize(ink: Ink, config: PreprocessConfig = PreprocessConfig()) -> Frames:
     """Frames for `ink`; an empty ink gives zero frames."""
     if ink.is_empty:
-        return Frames(np.zeros((0, len(FEATURE_NAMES)), np.float32), np.zeros(0, int), np.zeros(0, int), np.zeros((0, 2)))
+        return Frames(np.zeros((0, len(feature_names(config))), np.float32), np.zeros(0, int), np.zeros(0, int),
+                      np.zeros((0, 2)))
     from handwriting.recognition import preprocess_kernel  # numba takes a third of a second to import
 
     points = np.ascontiguousarray(ink.points()[:, :2], np.float64)
     strokes = ink.stroke_ids().astype(np.int64, copy=False)
-    features, source, stroke, xy = preprocess_kernel.frames(points, strokes, config.step, config.deslant, config.max_slant)
-    return Frames(features, source, stroke, xy)
+    if config.frames == "curves":
+        from handwriting.recognition.curves_kernel import curves
+
+        xy, source, stroke = preprocess_kernel.resampled(points, strokes, config.step, config.deslant, config.max_slant)
+        max_points = max(4, int(CURVE_MAX_LENGTH / config.step))
+        return Frames(*curves(np.ascontiguousarray(xy), stroke, source, config.tolerance, max_points))
+    return Frames(*preprocess_kernel.frames(points, strokes, config.step, config.deslant, config.max_slant))

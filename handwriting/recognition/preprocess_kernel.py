@@ -15,7 +15,7 @@ import numpy as np
 
 from handwriting.recognition.jit import compiled, pairwise_sum
 
-__all__ = ["frames"]
+__all__ = ["frames", "resampled"]
 
 SPIKE = 0.5  # a spike lies more than this many writing heights from both neighbours,
 SPIKE_RATIO = 3.0  # and this many times farther than the neighbours lie from each other
@@ -144,9 +144,9 @@ def _features(xy, strokes, step):
 
 
 @compiled()
-def frames(points, strokes, step, deslant, max_slant):
-    """(features, source point, stroke, position) of each frame of a non-empty ink's (x, y) `points`:
-    sized by the writing height, spikes dropped, deslanted, centred, resampled, featurized."""
+def resampled(points, strokes, step, deslant, max_slant):
+    """(position, source point, stroke) of points every `step` along a non-empty ink's (x, y)
+    `points`: sized by the writing height, spikes dropped, deslanted, centred, resampled."""
     ys = np.sort(points[:, 1])
     width = points[:, 0].max() - points[:, 0].min()
     height = max(_quantile(ys, 0.95) - _quantile(ys, 0.05), width / 25.0, 1e-6)
@@ -161,5 +161,12 @@ def frames(points, strokes, step, deslant, max_slant):
     centre = (_quantile(ordered, 0.05) + _quantile(ordered, 0.95)) / 2
     xy[:, 0] -= xy[:, 0].min()
     xy[:, 1] -= centre
-    rxy, rsource, rstroke = _resampled(xy, strokes, source, step)
+    return _resampled(xy, strokes, source, step)
+
+
+@compiled()
+def frames(points, strokes, step, deslant, max_slant):
+    """(features, source point, stroke, position) of each frame of a non-empty ink's (x, y) `points`:
+    the points `resampled` gives, featurized."""
+    rxy, rsource, rstroke = resampled(points, strokes, step, deslant, max_slant)
     return _features(rxy, rstroke, step), rsource, rstroke, rxy

@@ -25,7 +25,7 @@ from handwriting.errors import ModelError
 from handwriting.training.model import BiLSTMCTC
 from handwriting.recognition.modelfile import FORMAT_VERSION
 from handwriting.training.onnx_graph import build_graph
-from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
+from handwriting.recognition.preprocess import PreprocessConfig, feature_names, featurize
 from handwriting.training.synth import FONTS, synthesize
 
 __all__ = ["export", "parity", "PARITY_TOLERANCE", "QUANTIZED_AGREEMENT"]
@@ -53,6 +53,10 @@ def export(model: BiLSTMCTC, alphabet: str, preprocess: dict, out: str | Path, t
     measured and kept in the metadata (`quantized_max_abs_diff`, `quantized_agreement`: the share of
     frames with the same most likely class), and refused below QUANTIZED_AGREEMENT."""
     model = model.eval()
+    names = feature_names(PreprocessConfig.from_dict(preprocess))
+    if model.config.num_features != len(names):
+        raise ModelError(out, f"the network reads {model.config.num_features} features per frame, the preprocessing "
+                              f"makes {len(names)}; not written")
     state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
     metadata = {
         "format_version": str(FORMAT_VERSION),
@@ -60,7 +64,7 @@ def export(model: BiLSTMCTC, alphabet: str, preprocess: dict, out: str | Path, t
         "alphabet": alphabet,
         "preprocess": json.dumps(preprocess),
         "model_config": json.dumps(model.config.to_dict()),
-        "feature_names": json.dumps(FEATURE_NAMES),
+        "feature_names": json.dumps(names),
         "training": json.dumps(training or {}),
         "model_card": card,
         **(kept_metadata or {}),

@@ -38,7 +38,7 @@ from handwriting.ink import Ink
 from handwriting.jsonsafe import dumps
 from handwriting.metrics import ErrorCounts
 from handwriting.training.model import BiLSTMCTC, ModelConfig
-from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig, featurize
+from handwriting.recognition.preprocess import PreprocessConfig, feature_names, featurize
 from handwriting.shards import read_split
 from handwriting.shutdown import exit_if_signalled
 from handwriting.training.train_options import DEFAULT_STEP, TrainOptions
@@ -318,13 +318,18 @@ def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], li
     return train_inks, val_inks, parts
 
 
-def _preprocess(base: dict | None, step: float | None, resuming: bool) -> PreprocessConfig:
-    """The run's preprocessing: a new network's at `step` (default DEFAULT_STEP); a base
-    network's own, at `step` when given (the network then learns that frame rate), except
-    that a resumed run keeps the step it was trained at."""
+def _preprocess(base: dict | None, options: TrainOptions, resuming: bool) -> PreprocessConfig:
+    """The run's preprocessing: a new network's of `options.frames` (default points) at
+    `options.step` (default DEFAULT_STEP for its frames); a base network's own, at `options.step`
+    when given (the network then learns that frame rate), except that a resumed run keeps the
+    step it was trained at."""
+    step = options.step
     if base is None:
-        return PreprocessConfig(step=step or DEFAULT_STEP)
+        frames = options.frames or "points"
+        return PreprocessConfig(step=step or DEFAULT_STEP[frames], frames=frames)
     own = PreprocessConfig.from_dict(base["preprocess"])
+    if options.frames not in (None, own.frames):
+        raise HandwritingError(f"--frames {options.frames}: the network started from reads {own.frames} frames")
     if step is None or step == own.step:
         return own
     if resuming:
@@ -336,8 +341,8 @@ def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.T
     picks = np.random.default_rng(0).choice(len(dataset.inks), min(count, len(dataset.inks)), replace=False)
     features = np.concatenate([featurize(dataset.inks[i], dataset.config).features for i in picks])
     mean, std = features.mean(axis=0), features.std(axis=0)
-    mean[FEATURE_NAMES.index("pen_up")] = 0.0  # keep the binary pen-up flag as it is
-    std[FEATURE_NAMES.index("pen_up")] = 1.0
+    pen_up = feature_names(dataset.config).index("pen_up")
+    mean[pen_up], std[pen_up] = 0.0, 1.0  # keep the binary pen-up flag as it is
     return torch.from_numpy(mean), torch.from_numpy(np.maximum(std, 1e-3))
 
 
@@ -359,8 +364,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     resumed = load_checkpoint(options.resume, resume=True) if options.resume else None
     base = resumed or (load_base(options.init) if options.init else None)
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
-    preprocess = _preprocess(base, options.step, resumed is not None)
-    options = replace(options, step=preprocess.step)  # the step the run resamples at, as its checkpoints record it
+    preprocess = _preprocess(base, options, resumed is not None)
+    options = replace(options, step=preprocess.step, frames=preprocess.frames)  # as its checkpoints record them
     if inks is None:
         train_inks, val_inks, parts = _load_inks(options, alphabet)
     else:
@@ -380,7 +385,7 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
         # the network's shape is the checkpoint's (or the widened one's): record that, not the options' defaults
         options = replace(options, hidden=model.config.hidden, layers=model.config.layers, dropout=model.config.dropout)
     else:
-        config = ModelConfig(len(FEATURE_NAMES), alphabet.num_classes, options.hidden, options.layers, options.dropout)
+        config = ModelConfig(len(feature_names(preprocess)), alphabet.num_classes, options.hidden, options.layers, options.dropout)
         model = BiLSTMCTC(config)
         model.feature_mean, model.feature_std = _feature_statistics(train_set)
     net = nn.parallel.DistributedDataParallel(model) if distributed else model

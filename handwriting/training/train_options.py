@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from handwriting.options import float_range, fraction, nonnegative_int, option, output_file, positive_float, positive_int
+from handwriting.options import (float_range, fraction, nonnegative_int, one_of, option, output_file, positive_float,
+                                 positive_int)
+from handwriting.recognition.preprocess import FRAME_KINDS
 
 __all__ = ["TrainOptions", "FinetuneOptions", "DEFAULT_STEP"]
 
-DEFAULT_STEP = 0.2  # a new network's resampling step, in writing heights (about 7 frames per character)
+# a new network's resampling step, in writing heights, by its kind of frames: point frames
+# about 7 a character; curves fitted to points this close together
+DEFAULT_STEP = {"points": 0.2, "curves": 0.04}
 
 
 @dataclass
@@ -30,8 +34,13 @@ class TrainOptions:
     layers: int = option(3, positive_int, "bidirectional LSTM layers")
     dropout: float = option(0.2, float_range(0, 1, high_open=True), "dropout between layers")
     step: float | None = option(None, positive_float, "resampling step, fraction of the writing height (default: "
-                                                     f"the --init or --resume network's own, else {DEFAULT_STEP}; a "
-                                                     "step other than an --init network's retrains it at that rate)")
+                                                     "the --init or --resume network's own, else "
+                                                     f"{DEFAULT_STEP['points']} for point frames, "
+                                                     f"{DEFAULT_STEP['curves']} for curves; a step other than an "
+                                                     "--init network's retrains it at that rate)")
+    frames: str | None = option(None, one_of(*FRAME_KINDS), "what a frame is: a resampled point, or a Bézier curve "
+                                                           "fitted to the points (default: the --init or --resume "
+                                                           "network's own, else points)")
     augment: bool = option(True, help="random affine and speed changes of the training inks")
     style: float = option(0.0, float_range(0), "strength of writer-style distortions on top of --augment: uneven "
                                                "letter widths, strokes placed a little off, a wandering baseline "
