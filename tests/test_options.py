@@ -18,6 +18,7 @@ BAD = [
     ["train", "--data", "d", "--out", "o", "--epochs", "0"], ["train", "--data", "d", "--out", "o", "--lr", "nan"],
     ["train", "--data", "d", "--out", "o", "--dropout", "1"], ["train", "--data", "d", "--out", "o", "--threads", "0"],
     ["train", "--data", "d", "--out", "o", "--batch-frames", "-1"], ["train", "--data", "d", "--out", "o", "--minutes", "inf"],
+    ["train", "--data", "d", "--out", "o", "--frames", "splines"],
     ["finetune", "--data", "d", "--out", "o.onnx", "--holdout", "0"],
     ["finetune", "--data", "d", "--out", "o.onnx", "--minutes", "-1"],
     ["finetune", "--data", "d", "--out", "o.onnx", "--epochs", "0"],
