@@ -51,11 +51,12 @@ def training_curve(history: list[dict], width: int = 900, height: int = 420) -> 
     return image
 
 
-def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDTH) -> QImage:
+def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDTH,
+                  names: list[str] | None = None) -> QImage:
     """Validation CER over the epochs of a chain of runs: `stages[k]` holds the histories of the
     runs that started side by side from where stage k - 1 ended (each run its own colour; the
-    legend to the right of the plot, the image as tall as it needs). An epoch cut short by a
-    time limit is not drawn."""
+    legend to the right of the plot, named by `names` in order or else "run 2b", the image as
+    tall as it needs). An epoch cut short by a time limit is not drawn."""
     stages = [[_validated(h) for h in runs] for runs in stages]
     starts = [0]
     for runs in stages:
@@ -68,6 +69,7 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
                                                          Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine)
                             for color in RUN_COLORS])  # a colour comes back dashed, dotted, dash-dotted, ...; then all again
     legend = []
+    given = iter(names or [])
     for number, (runs, start) in enumerate(zip(stages, starts), 1):
         if start:
             painter.setPen(QPen(QColor("#9aa3ad"), 1, Qt.PenStyle.DotLine))
@@ -75,7 +77,7 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
         for side, records in zip("abcdefgh" if len(runs) > 1 else [""] * len(runs), runs):
             color, style = next(pens)
             _series(painter, [(x(start + r["epoch"]), y(r["val_cer"])) for r in records], color, style)
-            name = f"run {number}{side}"
+            name = next(given, f"run {number}{side}")
             legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
                            QColor(color), style))
     _legend(painter, legend, QPointF(plot.right() + 16, plot.top()))
@@ -162,12 +164,13 @@ def main() -> None:
     parser.add_argument("history", nargs="+", help="history.json of a training run (with --lineage: one per run, "
                                                    "in order; runs side by side as A.json,B.json)")
     parser.add_argument("--lineage", action="store_true", help="the validation CER of a chain of runs")
+    parser.add_argument("--names", nargs="+", help="with --lineage: the runs' names in the legend, in order")
     parser.add_argument("--out", default="docs/training-curve.png")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(["figures", "-platform", "offscreen"])
     if args.lineage:
         stages = [[json.loads(Path(p).read_text()) for p in stage.split(",")] for stage in args.history]
-        save_png(lineage_curve(stages), args.out)
+        save_png(lineage_curve(stages, names=args.names), args.out)
     elif len(args.history) == 1:
         save_png(training_curve(json.loads(Path(args.history[0]).read_text())), args.out)
     else:
