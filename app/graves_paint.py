@@ -31,7 +31,7 @@ from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from app.colors import ACCENT, INK, MUTED, diverging, matrix_image
 from app.labels import fit_labels
 from app.segments import paint_segments
-from handwriting.recognition.graves_view import GravesView
+from handwriting.recognition.graves_view import GravesView, writing_path
 
 __all__ = ["Layout", "layout", "minimum_height", "paint_graves", "paint_cursor",
            "render_graves", "ROWS", "EMPTY_HINT"]
@@ -252,6 +252,7 @@ def _paint_writing(painter: QPainter, geometry: Layout, view: GravesView) -> Non
     row = geometry.rows["writing"]
     scale, dx, dy = _writing_transform(view, row)
     pts = view.xy * scale + [dx, dy]
+    path, frame_of = writing_path(view)
     fan = QPen(QColor(120, 130, 150, 70), 1.0)
     painter.setPen(fan)
     for _, frame in view.chars:
@@ -260,8 +261,8 @@ def _paint_writing(painter: QPainter, geometry: Layout, view: GravesView) -> Non
     if view.saliency is not None:
         energy = np.linalg.norm(view.saliency, axis=1)
         strength = energy / energy.max() if energy.max() > 0 else None
-    paint_segments(painter, pts, QPen(INK, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap), strength,
-                   joined=view.joined)
+    paint_segments(painter, path * scale + [dx, dy], QPen(INK, 1.6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap),
+                   None if strength is None else strength[frame_of], joined=view.joined[frame_of])
 
 
 def _paint_saliency(painter: QPainter, geometry: Layout, view: GravesView) -> None:

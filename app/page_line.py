@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handwriting.recognition.preprocess import Frames
 from handwriting.recognition.recognizer import CharSpan, Recognition, WordSpan
 
 __all__ = ["current_line", "line_part"]
@@ -45,9 +44,7 @@ def line_part(recognition: Recognition, n: int) -> Recognition:
     line = recognition.lines[n]
     words = tuple(WordSpan(w.text, w.first_char - first, w.last_char - first, w.start - start, w.end - start,
                            w.strokes, w.bbox, w.alternatives) for w in line.words)
-    f = recognition.frames
-    xy = f.xy[start:end]
-    frames = Frames(f.features[start:end], f.point_index[start:end], f.stroke_index[start:end],
-                    xy - [xy[:, 0].min() if len(xy) else 0.0, 0.0])
+    frames = recognition.frames.part(start, end)
+    frames = frames.shifted(-frames.xy[:, 0].min() if len(frames) else 0.0)
     return Recognition(line.text, [], chars, list(words), recognition.log_probs[start:end], frames,
                        [h[start:end] for h in recognition.hidden], {}, [replace(line, words=words)])

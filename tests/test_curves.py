@@ -50,12 +50,13 @@ def test_each_curve_follows_its_points_within_the_tolerance():
 def test_a_straight_stroke_is_straight_curves_of_at_most_the_longest_length():
     short = Ink.from_strokes([np.column_stack([np.linspace(0, 6, 60), np.linspace(0, 10, 60)])])  # 1.3 heights long
     frames = featurize(short, CURVES)
-    assert len(frames) == 1
-    chord = frames.xy[0] - _resampled(short, CURVES)[0]
-    assert np.allclose(frames.features[0, 4:6] * UNIT, chord / 3, atol=1e-3)
-    assert np.allclose(frames.features[0, 6:8] * UNIT, -chord / 3, atol=1e-3)
+    assert len(frames) == 2  # the pen put down, one curve
+    chord = frames.xy[1] - frames.xy[0]
+    assert np.allclose(frames.features[1, 4:6] * UNIT, chord / 3, atol=1e-3)
+    assert np.allclose(frames.features[1, 6:8] * UNIT, -chord / 3, atol=1e-3)
+    assert np.allclose(frames.controls[1], [frames.xy[0] + chord / 3, frames.xy[1] - chord / 3], atol=1e-3)
     long = Ink.from_strokes([np.column_stack([np.linspace(0, 30, 60), np.linspace(0, 10, 60)])])  # 3.5 heights
-    assert len(featurize(long, CURVES)) == 3
+    assert len(featurize(long, CURVES)) == 1 + 3
 
 
 def test_frames_point_back_to_their_strokes_and_points_with_a_pen_up_frame_between_strokes():
@@ -64,7 +65,7 @@ def test_frames_point_back_to_their_strokes_and_points_with_a_pen_up_frame_betwe
     assert np.array_equal(ink.stroke_ids()[frames.point_index], frames.stroke_index)
     assert (np.diff(frames.point_index) >= 0).all()
     starts = np.flatnonzero(np.diff(frames.stroke_index)) + 1
-    assert np.array_equal(np.flatnonzero(frames.features[:, PEN_UP]), starts)
+    assert np.array_equal(np.flatnonzero(frames.features[:, PEN_UP]), np.concatenate([[0], starts]))
     assert set(frames.stroke_index) == set(range(ink.num_strokes))
 
 
@@ -79,8 +80,9 @@ def test_curves_ignore_size_and_position_and_are_fewer_than_point_frames():
 
 def test_dots_and_empty_ink():
     frames = featurize(Ink.from_strokes([[[0.0, 0.0], [10.0, 0.0]], [[5.0, 8.0]]]), CURVES)
-    assert frames.stroke_index.tolist() == [0, 1, 1]  # the stroke, the move in the air, the dot
-    assert frames.features[2, CURVE_FEATURE_NAMES.index("length")] == 0
+    assert frames.stroke_index.tolist() == [0, 0, 1, 1]  # the start, the stroke, the move in the air, the dot
+    assert frames.features[:, PEN_UP].tolist() == [1, 0, 1, 0]
+    assert frames.features[3, CURVE_FEATURE_NAMES.index("length")] == 0
     empty = featurize(Ink(()), CURVES)
     assert empty.features.shape == (0, len(CURVE_FEATURE_NAMES))
 
@@ -110,6 +112,12 @@ def test_a_curve_model_is_exported_read_and_explained_as_a_point_model_is(tmp_pa
     recognition = recognizer.recognize(ink, with_hidden=True)
     assert len(recognition.frames) == len(featurize(ink, CURVES))
     assert explain(recognizer, recognition).to_dict()["feature_names"] == list(CURVE_FEATURE_NAMES)
+    above = synthesize("a bad cafe", font="scripts")
+    below = synthesize("faced a bag", font="scripts").translated(0.0, 3 * float(np.ptp(above.points()[:, 1])))
+    page = recognizer.recognize(Ink(above.strokes + below.strokes)).frames  # two lines, laid side by side
+    assert len(page.line_starts) == 2 and page.controls.shape == (len(page), 2, 2)
+    second = slice(page.line_starts[1], None)
+    assert page.controls[second, :, 0].min() > page.xy[second, 0].min() - 0.5  # moved with their line
     with pytest.raises(ModelError, match="reads 9 features per frame, the preprocessing makes 8"):
         export(BiLSTMCTC(ModelConfig(9, alphabet.num_classes, 8, 1)), alphabet.chars, PreprocessConfig().to_dict(),
                tmp_path / "mismatched.onnx")
@@ -132,3 +140,17 @@ def test_a_model_whose_network_does_not_read_its_frames_is_refused(tmp_path):
     path.write_bytes(seal(model.SerializeToString()))
     with pytest.raises(ModelError, match="reads 8 features per frame, its curves frames have 9"):
         Recognizer(path, lm=None)
+
+
+def test_the_writing_row_draws_each_curve_the_pen_drew_into_its_frame():
+    from handwriting.recognition.graves_view import GravesView, writing_path
+
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    controls = np.array([[[0.0, 0.0], [0.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [2.0, 0.0]]])
+    view = GravesView(np.zeros(3), (), xy, np.array([False, True, False]), controls)
+    path, frame_of = writing_path(view, samples=8)
+    assert frame_of.tolist() == [0] + [1] * 8 + [2]  # frame 2 is a move in the air: its end only
+    assert np.allclose(path[8], xy[1]) and np.allclose(path[9], xy[2])
+    assert np.isclose(path[4, 1], 0.75)  # half way along the arch: 3/4 of its control points' height
+    points, frames = writing_path(GravesView(np.zeros(3), (), xy, np.ones(3, bool)))
+    assert points is xy and frames.tolist() == [0, 1, 2]  # point frames are drawn as they are

@@ -5,7 +5,8 @@ their network.
 A curve starts where the last one ended and grows point by point while the least-squares
 cubic through its end points (chord-length parameters) stays within `tolerance` of every
 point, up to `max_points` points. Per frame: the chord (end minus start, log-compressed in
-units of UNIT), pen-up (the move in the air into a stroke, a straight frame of its own),
+units of UNIT), pen-up (the move in the air into a stroke, a straight frame of its own; the
+first stroke's, of length zero, starts the frames as a point frame's first pen-up does),
 y of the start, the two control points relative to the chord's ends (in units of UNIT,
 clipped to CONTROL_LIMIT) and the arc length (log-compressed). Compiled and cached as
 `handwriting.recognition.jit` says.
@@ -87,11 +88,13 @@ def _control(c, anchor):
 
 @compiled()
 def curves(xy, strokes, source, tolerance, max_points):
-    """(features, source point, stroke, position) of each curve frame of resampled points `xy`
-    of `strokes`, `source` the ink point of each; a frame's point and position are its end's."""
+    """(features, source point, stroke, position, control points (2, 2)) of each curve frame of
+    resampled points `xy` of `strokes`, `source` the ink point of each; a frame's point and
+    position are its curve's end's (a move in the air: a straight curve)."""
     n = len(xy)
-    feats = np.zeros((2 * n, WIDTH), np.float32)
-    point, stroke, position = np.zeros(2 * n, np.int64), np.zeros(2 * n, np.int64), np.zeros((2 * n, 2))
+    feats = np.zeros((2 * n + 1, WIDTH), np.float32)
+    point, stroke, position = np.zeros(2 * n + 1, np.int64), np.zeros(2 * n + 1, np.int64), np.zeros((2 * n + 1, 2))
+    controls = np.zeros((2 * n + 1, 2, 2))
     t = np.empty(max_points + 1)  # the parameters of the points of the curve being fitted
     f = 0
     first = 0
@@ -99,13 +102,15 @@ def curves(xy, strokes, source, tolerance, max_points):
         last = first
         while last + 1 < n and strokes[last + 1] == strokes[first]:
             last += 1
-        if first > 0:  # the move in the air from the last stroke's end
-            dx, dy = xy[first, 0] - xy[first - 1, 0], xy[first, 1] - xy[first - 1, 1]
-            feats[f, 0], feats[f, 1], feats[f, 2] = _log_scaled(dx), _log_scaled(dy), 1.0
-            feats[f, 3] = xy[first - 1, 1]
-            feats[f, 8] = math.log1p(math.hypot(dx, dy) / UNIT)
-            point[f], stroke[f], position[f] = source[first], strokes[first], xy[first]
-            f += 1
+        before = xy[first - 1] if first > 0 else xy[first]  # the move in the air from the last stroke's end
+        dx, dy = xy[first, 0] - before[0], xy[first, 1] - before[1]
+        feats[f, 0], feats[f, 1], feats[f, 2] = _log_scaled(dx), _log_scaled(dy), 1.0
+        feats[f, 3] = before[1]
+        feats[f, 8] = math.log1p(math.hypot(dx, dy) / UNIT)
+        point[f], stroke[f], position[f] = source[first], strokes[first], xy[first]
+        controls[f, 0] = before + (xy[first] - before) / 3.0
+        controls[f, 1] = before + 2.0 * (xy[first] - before) / 3.0
+        f += 1
         s = first
         while True:
             e = min(s + 1, last)
@@ -125,9 +130,10 @@ def curves(xy, strokes, source, tolerance, max_points):
             feats[f, 6], feats[f, 7] = _control(c2x, xy[e, 0]), _control(c2y, xy[e, 1])
             feats[f, 8] = math.log1p(length / UNIT)
             point[f], stroke[f], position[f] = source[e], strokes[e], xy[e]
+            controls[f, 0, 0], controls[f, 0, 1], controls[f, 1, 0], controls[f, 1, 1] = c1x, c1y, c2x, c2y
             f += 1
             if e >= last:
                 break
             s = e
         first = last + 1
-    return feats[:f], point[:f], stroke[:f], position[:f]
+    return feats[:f], point[:f], stroke[:f], position[:f], controls[:f]

@@ -12,7 +12,7 @@ from handwriting.alphabet import BLANK
 from handwriting.recognition.explain import DIRECTIONS, MOVEMENT, Explanation, select_cells
 from handwriting.recognition.recognizer import Recognition
 
-__all__ = ["GravesView", "build_view", "ARROWS"]
+__all__ = ["GravesView", "build_view", "writing_path", "ARROWS"]
 
 ARROWS = ("\u2192", "\u2190")  # forward, backward
 
@@ -25,6 +25,7 @@ class GravesView:
     chars: tuple[tuple[str, int], ...]  # recognised characters and their emission frames
     xy: np.ndarray  # (T, 2) frame positions (y down)
     joined: np.ndarray  # (T,) frame t is joined to frame t-1 by the pen
+    controls: np.ndarray | None = None  # (T, 2, 2) curve frames: the control points of the curve into frame t
     cells: np.ndarray | None = None  # (K, T) chosen cell states
     cell_labels: tuple[str, ...] = ()
     cell_title: str = "cells"
@@ -46,7 +47,8 @@ def build_view(recognition: Recognition, explanation: Explanation | None = None,
     activity = 1.0 - np.exp(recognition.log_probs[:, BLANK]) if len(frames) else np.zeros(0)
     joined = np.zeros(len(frames), bool)
     joined[1:] = frames.stroke_index[1:] == frames.stroke_index[:-1]
-    view = GravesView(activity, tuple((c.char, c.frame) for c in recognition.characters), frames.xy, joined)
+    view = GravesView(activity, tuple((c.char, c.frame) for c in recognition.characters), frames.xy, joined,
+                      frames.controls)
     if explanation is None or explanation.recognition is not recognition:
         return view
     layers = range(len(explanation.cells)) if layer is None else [layer]
@@ -65,3 +67,18 @@ def build_view(recognition: Recognition, explanation: Explanation | None = None,
     return replace(view, cells=np.array(rows).reshape(len(rows), len(frames)), cell_labels=tuple(labels),
                    cell_title=f"cells\nmost {how}\n{where}", saliency=explanation.saliency[:, MOVEMENT],
                    target=(explanation.target[0], explanation.target_char))
+
+
+def writing_path(view: GravesView, samples: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """(points (M, 2), frame of each point) of the writing row: the frames' positions, and where
+    frames are curves, `samples` points along each curve the pen drew into its frame."""
+    if view.controls is None or not len(view.xy):
+        return view.xy, np.arange(len(view.xy))
+    u = np.arange(1, samples + 1)[:, None] / samples  # (S, 1), the curve's end last
+    start, end = view.xy[:-1], view.xy[1:]
+    c1, c2 = view.controls[1:, 0], view.controls[1:, 1]
+    curves = ((1 - u) ** 3)[None] * start[:, None] + (3 * u * (1 - u) ** 2)[None] * c1[:, None] \
+        + (3 * u * u * (1 - u))[None] * c2[:, None] + (u ** 3)[None] * end[:, None]  # (T - 1, S, 2)
+    counts = np.where(view.joined[1:], samples, 1)
+    points = [view.xy[:1]] + [curve if joined else curve[-1:] for curve, joined in zip(curves, view.joined[1:])]
+    return np.concatenate(points), np.concatenate([[0], np.repeat(np.arange(1, len(view.xy)), counts)])

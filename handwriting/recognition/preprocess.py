@@ -20,7 +20,7 @@ strokes and points. The steps run compiled (`handwriting.recognition.preprocess_
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -68,6 +68,7 @@ class Frames:
     stroke_index: np.ndarray  # (T,) stroke of each frame
     xy: np.ndarray  # (T, 2) normalised positions of the frames (for drawing)
     line_starts: tuple[int, ...] = (0,)  # first frame of each text line (lines run through the network apart)
+    controls: np.ndarray | None = None  # (T, 2, 2) curve frames: the control points of the curve ending at each
 
     def __len__(self) -> int:
         return len(self.features)
@@ -80,7 +81,11 @@ class Frames:
     def part(self, start: int, end: int) -> "Frames":
         """Frames [start, end) of one line."""
         return Frames(self.features[start:end], self.point_index[start:end], self.stroke_index[start:end],
-                      self.xy[start:end])
+                      self.xy[start:end], controls=None if self.controls is None else self.controls[start:end])
+
+    def shifted(self, dx: float) -> "Frames":
+        """The same frames drawn `dx` further right (lines laid side by side)."""
+        return replace(self, xy=self.xy + [dx, 0.0], controls=None if self.controls is None else self.controls + [dx, 0.0])
 
 
 def feature_names(config: PreprocessConfig) -> tuple[str, ...]:
@@ -102,5 +107,7 @@ def featurize(ink: Ink, config: PreprocessConfig = PreprocessConfig()) -> Frames
 
         xy, source, stroke = preprocess_kernel.resampled(points, strokes, config.step, config.deslant, config.max_slant)
         max_points = max(4, int(CURVE_MAX_LENGTH / config.step))
-        return Frames(*curves(np.ascontiguousarray(xy), stroke, source, config.tolerance, max_points))
+        features, point, stroke, position, controls = curves(np.ascontiguousarray(xy), stroke, source,
+                                                             config.tolerance, max_points)
+        return Frames(features, point, stroke, position, controls=controls)
     return Frames(*preprocess_kernel.frames(points, strokes, config.step, config.deslant, config.max_slant))

@@ -428,14 +428,16 @@ def _joined_lines(ink: Ink, layout: list[TextLine], parts: list[Recognition], nu
         words += mine
         lines.append(LineSpan(part.text, line.bbox if line.strokes else None, line.strokes, tuple(mine)))
         f = part.frames
-        frames.append(Frames(f.features, point_index, stroke_index, f.xy + [shift, 0.0]))
+        frames.append(replace(f.shifted(shift), point_index=point_index, stroke_index=stroke_index, line_starts=(0,)))
         shift += (float(f.xy[:, 0].max()) if len(f) else 0.0) + LINE_GAP
         frame_start += len(f)
     if memo is not None:
         memo.clear()
         memo.update(used)
+    controls = [f.controls for f in frames if f.controls is not None]
     joined = Frames(np.concatenate([f.features for f in frames]), np.concatenate([f.point_index for f in frames]),
-                    np.concatenate([f.stroke_index for f in frames]), np.concatenate([f.xy for f in frames]), tuple(starts))
+                    np.concatenate([f.stroke_index for f in frames]), np.concatenate([f.xy for f in frames]), tuple(starts),
+                    np.concatenate(controls) if len(controls) == len(frames) and controls else None)
     hidden = [np.concatenate(layer) for layer in zip(*(p.hidden for p in parts))] if with_hidden else []
     return Recognition("\n".join(p.text for p in parts), _joined_alternatives(parts, num_alternatives), chars, words,
                        np.concatenate([p.log_probs for p in parts]), joined, hidden, timings, lines)
