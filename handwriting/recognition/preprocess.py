@@ -68,7 +68,7 @@ class Frames:
     stroke_index: np.ndarray  # (T,) stroke of each frame
     xy: np.ndarray  # (T, 2) normalised positions of the frames (for drawing)
     line_starts: tuple[int, ...] = (0,)  # first frame of each text line (lines run through the network apart)
-    controls: np.ndarray | None = None  # (T, 2, 2) curve frames: the control points of the curve ending at each
+    controls: np.ndarray | None = None  # (T, 2, 2) curve frames: the control points of the curve into each frame
 
     def __len__(self) -> int:
         return len(self.features)
