@@ -7,6 +7,8 @@ The training curve: validation CER and WER (greedy, held-out writers) per epoch,
 learning rate, from the `history.json` that `handwriting train` writes. The lineage: the
 validation CER of a model's runs one after another (each `--init` from the one before;
 runs side by side, comma-separated, start from the same point), over all their epochs.
+The ink grid (`ink_grid`, drawn by `bench.character_errors --figure`): inks as written, each
+at the scale of its writer's line height, with what they are and what they were read as.
 """
 
 from __future__ import annotations
@@ -17,13 +19,17 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QApplication
 
 from app.png import save_png
+from app.segments import paint_segments
+from handwriting.ink import Ink
 
-__all__ = ["training_curve", "lineage_curve"]
+__all__ = ["training_curve", "lineage_curve", "ink_grid"]
 
 SERIES = (("val_cer", "validation CER", "#146ee6"), ("val_wer", "validation WER", "#e07b00"))
 LINEAGE_RATES = (0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3)  # the later runs' range, where they differ
@@ -81,6 +87,43 @@ def lineage_curve(stages: list[list[list[dict]]], width: int = 900 + LEGEND_WIDT
             legend.append((f"{name}: {records[-1]['val_cer']:.1%} after epoch {start + records[-1]['epoch']}",
                            QColor(color), style))
     _legend(painter, legend, QPointF(plot.right() + 16, plot.top()))
+    painter.end()
+    return image
+
+
+def ink_grid(cells: list[tuple[Ink, str, float]], columns: int = 10, cell: int = 130) -> QImage:
+    """A grid of inks, each `(ink, caption, line height)`: drawn so that one line height is
+    half the cell (a grey bar at the cell's left shows it), smaller where the ink would not
+    fit, centred, with the caption above."""
+    rows = max(1, math.ceil(len(cells) / columns))
+    image = QImage(columns * cell, rows * cell, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setFont(QFont("DejaVu Sans", 9))
+    box = cell - 30.0  # the room for the ink below the caption
+    for n, (ink, caption, line_height) in enumerate(cells):
+        left, top = (n % columns) * cell, (n // columns) * cell
+        painter.setPen(QPen(QColor("#dde2ea")))
+        painter.drawRect(QRectF(left, top, cell - 1, cell - 1))
+        painter.setPen(QPen(QColor("#146ee6")))
+        painter.drawText(QRectF(left + 4, top + 2, cell - 8, 16), Qt.AlignmentFlag.AlignLeft, caption)
+        xmin, ymin, xmax, ymax = ink.bounds()
+        scale = min(box / 2 / line_height, box / max(xmax - xmin, ymax - ymin, 1e-9))
+        painter.setPen(QPen(QColor("#c5ccd6"), 3))
+        bar_top = top + 22 + (box - line_height * scale) / 2
+        painter.drawLine(QPointF(left + 5, bar_top), QPointF(left + 5, bar_top + line_height * scale))
+        centre = np.array([(xmin + xmax) / 2, (ymin + ymax) / 2])
+        offset = np.array([left + cell / 2, top + 22 + box / 2])
+        points = (ink.points()[:, :2] - centre) * scale + offset
+        ids = ink.stroke_ids()
+        pen = QPen(QColor("#222"), 1.6)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        joined = np.r_[False, ids[1:] == ids[:-1]]
+        paint_segments(painter, points, pen, joined=joined)
+        painter.setPen(pen)
+        for stroke in np.flatnonzero(np.bincount(ids) == 1):  # a dot: one point, no segment
+            painter.drawEllipse(QPointF(*points[ids == stroke][0]), 1.2, 1.2)
     painter.end()
     return image
 

@@ -1,4 +1,4 @@
-"""The model card's figures: the training curve and the lineage of runs, painted offscreen."""
+"""The model card's figures: the training curve, the lineage of runs and the ink grid, painted offscreen."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ pytest.importorskip("PyQt6")
 
 from PyQt6.QtGui import QColor  # noqa: E402
 
-from bench.figures import LEGEND_ROW, LEGEND_WIDTH, LINEAGE_HEIGHT, MARGIN, RUN_COLORS, lineage_curve, training_curve  # noqa: E402
+from bench.figures import LEGEND_ROW, LEGEND_WIDTH, LINEAGE_HEIGHT, MARGIN, RUN_COLORS, ink_grid, lineage_curve, training_curve  # noqa: E402
+from handwriting.ink import Ink  # noqa: E402
 
 
 def _history(cers: list[float]) -> list[dict]:
@@ -46,3 +47,21 @@ def test_the_training_curve_skips_epochs_without_validation(qapp):
     history = _history([0.5, 0.2]) + [{"epoch": 3, "lr": 1e-4, "val_cer": None}]
     image = training_curve(history)
     assert image.width() == 900 and QColor("#146ee6").name() in _colors(image)
+
+
+def _inked_rows(image, left: int, width: int) -> list[int]:
+    """The rows of the cell from `left` that hold dark (ink) pixels, right of the guide's bar."""
+    return [y for y in range(image.height()) if any(image.pixelColor(x, y).lightness() < 100 for x in range(left + 12, left + width))]
+
+
+def test_the_ink_grid_draws_each_ink_at_its_writers_line_height(qapp):
+    bar = Ink.from_strokes([[[0, 0], [0, 10]]])
+    small_o = Ink.from_strokes([[[0, 0], [5, 0], [5, 5], [0, 5], [0, 0]], [[2, -3]]])  # with a dot above
+    image = ink_grid([(bar, "'l' read '1'", 10.0), (bar, "'.' read 'l'", 40.0), (small_o, "'o' read '0'", 10.0)], columns=3, cell=130)
+    assert (image.width(), image.height()) == (390, 130)
+    tall, short, o = (_inked_rows(image, left, 130) for left in (0, 130, 260))
+    text_rows = 18  # the captions
+    heights = [max(y for y in rows if y > text_rows) - min(y for y in rows if y > text_rows) for rows in (tall, short, o)]
+    assert heights[0] == pytest.approx(50, abs=4)  # one line height is half the room below the caption
+    assert heights[1] == pytest.approx(12.5, abs=4)  # a quarter of its writer's line height
+    assert heights[2] == pytest.approx(8 / 10 * 50, abs=5)  # the o and its dot, 8 units high
