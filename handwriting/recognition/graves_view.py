@@ -79,6 +79,5 @@ def writing_path(view: GravesView, samples: int = 8) -> tuple[np.ndarray, np.nda
     c1, c2 = view.controls[1:, 0], view.controls[1:, 1]
     curves = ((1 - u) ** 3)[None] * start[:, None] + (3 * u * (1 - u) ** 2)[None] * c1[:, None] \
         + (3 * u * u * (1 - u))[None] * c2[:, None] + (u ** 3)[None] * end[:, None]  # (T - 1, S, 2)
-    counts = np.where(view.joined[1:], samples, 1)
-    points = [view.xy[:1]] + [curve if joined else curve[-1:] for curve, joined in zip(curves, view.joined[1:])]
-    return np.concatenate(points), np.concatenate([[0], np.repeat(np.arange(1, len(view.xy)), counts)])
+    kept = view.joined[1:, None] | (np.arange(samples) == samples - 1)[None]  # (T - 1, S): a move in the air keeps its end
+    return np.concatenate([view.xy[:1], curves[kept]]), np.concatenate([[0], np.nonzero(kept)[0] + 1])
