@@ -67,3 +67,18 @@ def test_a_new_network_reads_curves_when_asked_and_a_start_keeps_its_kind(option
     assert load_checkpoint(f"{kept.out}/last.pt")["preprocess"]["frames"] == "curves"
     with pytest.raises(HandwritingError, match="reads curves frames"):
         train(TrainOptions(**{**kept.__dict__, "out": str(tmp_path / "other"), "frames": "points"}))
+
+
+def test_a_curve_start_is_recut_at_the_tolerance_asked_for_but_a_resumed_run_keeps_its_own(options, tmp_path):
+    with pytest.raises(HandwritingError, match="only curve frames have a tolerance"):
+        train(TrainOptions(**{**options.__dict__, "tolerance": 0.01}))
+    train(TrainOptions(**{**options.__dict__, "frames": "curves"}))
+    start = f"{options.out}/last.pt"
+    assert load_checkpoint(start)["preprocess"]["tolerance"] == load_checkpoint(start)["options"]["tolerance"] == 0.02
+    finer = TrainOptions(**{**options.__dict__, "out": str(tmp_path / "finer"), "init": start, "tolerance": 0.01})
+    train(finer)
+    checkpoint = load_checkpoint(f"{finer.out}/last.pt")
+    assert checkpoint["preprocess"]["tolerance"] == checkpoint["options"]["tolerance"] == 0.01
+    with pytest.raises(HandwritingError, match="cuts curves at 0.01"):
+        train(TrainOptions(**{**finer.__dict__, "init": None, "epochs": 2, "resume": f"{finer.out}/last.pt",
+                              "tolerance": 0.02}))

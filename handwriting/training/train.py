@@ -320,21 +320,24 @@ def _load_inks(options: TrainOptions, alphabet: Alphabet) -> tuple[list[Ink], li
 
 def _preprocess(base: dict | None, options: TrainOptions, resuming: bool) -> PreprocessConfig:
     """The run's preprocessing: a new network's of `options.frames` (default points) at
-    `options.step` (default DEFAULT_STEP for its frames); a base network's own, at `options.step`
-    when given (the network then learns that frame rate), except that a resumed run keeps the
-    step it was trained at."""
-    step = options.step
+    `options.step` (default DEFAULT_STEP for its frames) and, for curves, `options.tolerance`;
+    a base network's own, at `options.step` and `options.tolerance` when given (the network
+    then learns that frame rate), except that a resumed run keeps the frames it was trained on."""
+    frames = options.frames or (base["preprocess"]["frames"] if base else "points")
+    if options.tolerance is not None and frames != "curves":
+        raise HandwritingError(f"--tolerance {options.tolerance}: only curve frames have a tolerance")
     if base is None:
-        frames = options.frames or "points"
-        return PreprocessConfig(step=step or DEFAULT_STEP[frames], frames=frames)
+        return PreprocessConfig(step=options.step or DEFAULT_STEP[frames], frames=frames,
+                                tolerance=options.tolerance or PreprocessConfig.tolerance)
     own = PreprocessConfig.from_dict(base["preprocess"])
     if options.frames not in (None, own.frames):
         raise HandwritingError(f"--frames {options.frames}: the network started from reads {own.frames} frames")
-    if step is None or step == own.step:
-        return own
-    if resuming:
-        raise HandwritingError(f"--step {step}: the run resumed resamples at step {own.step}")
-    return replace(own, step=step)
+    asked = replace(own, step=options.step or own.step, tolerance=options.tolerance or own.tolerance)
+    if resuming and asked.step != own.step:
+        raise HandwritingError(f"--step {asked.step}: the run resumed resamples at step {own.step}")
+    if resuming and asked.tolerance != own.tolerance:
+        raise HandwritingError(f"--tolerance {asked.tolerance}: the run resumed cuts curves at {own.tolerance}")
+    return asked
 
 
 def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.Tensor, torch.Tensor]:
@@ -365,7 +368,8 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
     base = resumed or (load_base(options.init) if options.init else None)
     alphabet = Alphabet(base["alphabet"]) if base else Alphabet()
     preprocess = _preprocess(base, options, resumed is not None)
-    options = replace(options, step=preprocess.step, frames=preprocess.frames)  # as its checkpoints record them
+    options = replace(options, step=preprocess.step, frames=preprocess.frames,  # as its checkpoints record them
+                      tolerance=preprocess.tolerance if preprocess.frames == "curves" else None)
     if inks is None:
         train_inks, val_inks, parts = _load_inks(options, alphabet)
     else:

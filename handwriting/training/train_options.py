@@ -41,6 +41,10 @@ class TrainOptions:
     frames: str | None = option(None, one_of(*FRAME_KINDS), "what a frame is: a resampled point, or a Bézier curve "
                                                            "fitted to the points (default: the --init or --resume "
                                                            "network's own, else points)")
+    tolerance: float | None = option(None, positive_float, "curve frames: writing heights a curve may stray from the "
+                                                           "points it stands for (default: the --init or --resume "
+                                                           "network's own, else 0.02; another than an --init "
+                                                           "network's retrains it at that cut)")
     augment: bool = option(True, help="random affine and speed changes of the training inks")
     style: float = option(0.0, float_range(0), "strength of writer-style distortions on top of --augment: uneven "
                                                "letter widths, strokes placed a little off, a wandering baseline "
