@@ -46,6 +46,19 @@ def test_tiny_model_learns_to_near_zero_cer(tiny_run):
     assert state["best_cer"] <= 0.05
 
 
+def test_tiny_model_learns_in_bfloat16_and_keeps_float32_weights(tmp_path):
+    inks = [synthesize(w, font="futural") for w in WORDS]
+    for split in ("train", "val"):
+        write_shard(inks, tmp_path / "data" / f"{split}.npz")
+    options = TrainOptions(data=[str(tmp_path / "data")], out=str(tmp_path / "run"), epochs=400, hidden=48, layers=2,
+                           dropout=0.0, lr=1e-2, warmup_steps=5, patience=1000, augment=False, workers=0, seed=1,
+                           bf16=True)
+    state = train(options)
+    assert state["best_cer"] <= 0.05
+    weights = load_checkpoint(tmp_path / "run" / "best.pt")["model"]
+    assert {tensor.dtype for tensor in weights.values()} == {torch.float32}
+
+
 def test_export_recognizes_what_torch_learned(tiny_run, tmp_path):
     root, inks, _ = tiny_run
     checkpoint = load_checkpoint(root / "run" / "best.pt")

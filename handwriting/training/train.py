@@ -430,8 +430,9 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
             lr = state["lr"] * min(1.0, (state["step"] + 1) / options.warmup_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            log_probs = net(features, input_lengths)
-            loss = ctc(log_probs.transpose(0, 1), targets, input_lengths, target_lengths)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=options.bf16):
+                log_probs = net(features, input_lengths)
+            loss = ctc(log_probs.float().transpose(0, 1), targets, input_lengths, target_lengths)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), options.clip)

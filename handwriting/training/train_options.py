@@ -62,6 +62,9 @@ class TrainOptions:
                                                   "(for `handwriting export` to average)")
     weights: dict[str, float] = field(default_factory=dict)  # sampling weight per data folder name (`--weight`)
     threads: int = option(1, positive_int, "torch threads per process (on a few shared cores more threads thrash)")
+    bf16: bool = option(False, help="compute the network in bfloat16 (torch autocast; weights, gradients' sums and the "
+                                    "optimizer stay float32): on a CPU with AMX about 1.2x the steps per second, the "
+                                    "LSTMs' forward pass 3x; validation stays float32")
 
 
 @dataclass
