@@ -125,13 +125,15 @@ def _training(tr: dict) -> str:
     rows = [[name.replace("_", " "), _spread(e["frames_per_s"], 0), ", ".join(f"{v:.0f}" for v in e["frames_per_s_per_round"]),
              _median(e["frames_per_step"], 0), f"{e['tree_rss_mib']:.0f}" if e["tree_rss_mib"] else "-"]
             for name, e in tr["settings"].items()]
-    speedups = "; ".join(f"{k.removeprefix('over_').replace('_', ' ')}: x{_median(v, 2)}" for k, v in tr["ddp_speedup"].items())
+    speedups = "; ".join(f"{k.removeprefix('over_').replace('_', ' ')}: x{_median(v, 2)}" for k, v in tr.get("ddp_speedup", {}).items())
+    notes = ([f"DDP (2 processes) speed-up over {speedups}."] if speedups else []) + (
+        [f"bfloat16 (`--bf16`) over float32, 1 thread: x{_median(tr['bf16_speedup'], 2)}."] if "bf16_speedup" in tr else [])
     shape, frames = f"{tr.get('layers', '?')}x{tr.get('hidden', '?')}", tr.get("batch_frames", "?")
     return (f"### Training throughput (BiLSTMCTC {shape}, CTC, Adam; frames/s)\n\n"
             f"Up to {tr['steps']} timed steps x {tr['rounds']} rounds per setting, real-length batches of <= "
             f"{frames} frames (longest x count).\n\n"
             + _table(["setting", "per step", "per round", "frames/step", "memory MiB"], rows)
-            + f"\n\nDDP (2 processes) speed-up over {speedups}.")
+            + "".join(f"\n\n{note}" for note in notes))
 
 
 def _memory(mem: dict) -> str:

@@ -31,7 +31,8 @@ from handwriting.alphabet import Alphabet
 from handwriting.training.model import BiLSTMCTC, ModelConfig
 from handwriting.recognition.preprocess import FEATURE_NAMES, PreprocessConfig
 from handwriting.shards import read_shard
-from handwriting.training.train import InkDataset, TrainOptions, bucketed_batches, collate
+from handwriting.training.train import InkDataset, TrainOptions, bucketed_batches, collate, training_step
+from handwriting.training.train_options import DEFAULT_STEP
 
 __all__ = ["TRAINING_DEFAULTS", "main"]
 
@@ -50,23 +51,18 @@ def _batches(shard: Path, inks: int, batch_frames: int, step: float, rank: int, 
 
 
 def _timed_steps(net: nn.Module, model: BiLSTMCTC, batches: list[Batch], warmup: int,
-                 max_seconds: float | None = None) -> tuple[list[int], list[float]]:
+                 max_seconds: float | None = None, bf16: bool = False) -> tuple[list[int], list[float]]:
     """Frames and seconds of every step after the first `warmup`; with `max_seconds`, no new
     step starts once the steps so far took that long (one process only: DDP ranks must agree)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     frames, seconds = [], []
-    for k, (features, lengths, targets, target_lengths) in enumerate(batches):
+    for k, batch in enumerate(batches):
         start = time.perf_counter()
-        log_probs = net(features, lengths)
-        loss = ctc(log_probs.transpose(0, 1), targets, lengths, target_lengths)
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        optimizer.step()
+        training_step(net, optimizer, ctc, batch, TRAINING_DEFAULTS["clip"], bf16)
         if k >= warmup:
             seconds.append(time.perf_counter() - start)
-            frames.append(int(lengths.sum()))
+            frames.append(int(batch[1].sum()))
         if max_seconds is not None and seconds and sum(seconds) > max_seconds:
             break
     return frames, seconds
@@ -77,13 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", required=True, help="a folder of prepared shards")
     parser.add_argument("--split", default="val", help="shard split to read (val is smaller to load)")
     parser.add_argument("--inks", type=int, default=400)
-    for name in ("batch_frames", "hidden", "layers", "dropout", "step"):
+    for name in ("batch_frames", "hidden", "layers", "dropout"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(TRAINING_DEFAULTS[name]),
                             default=TRAINING_DEFAULTS[name], help="as `handwriting train`")
+    parser.add_argument("--step", type=float, default=DEFAULT_STEP["points"], help="as `handwriting train` (point frames)")
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-seconds", type=float, help="start no new step after this long (one process only)")
+    parser.add_argument("--bf16", action="store_true", help="as `handwriting train --bf16`")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -97,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     config = ModelConfig(len(FEATURE_NAMES), Alphabet().num_classes, args.hidden, args.layers, args.dropout)
     model = BiLSTMCTC(config)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    frames, seconds = _timed_steps(net, model, batches, args.warmup, args.max_seconds if world == 1 else None)
+    frames, seconds = _timed_steps(net, model, batches, args.warmup, args.max_seconds if world == 1 else None, args.bf16)
     frames_t, seconds_t = torch.tensor(frames, dtype=torch.float64), torch.tensor(seconds, dtype=torch.float64)
     if world > 1:
         dist.all_reduce(frames_t, op=dist.ReduceOp.SUM)
@@ -106,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     if rank == 0:
         Path(args.out).write_text(json.dumps({
             "processes": world, "threads": args.threads, "hidden": args.hidden, "layers": args.layers,
-            "batch_frames": args.batch_frames, "frames": frames_t.tolist(), "seconds": seconds_t.tolist()}))
+            "batch_frames": args.batch_frames, "bf16": args.bf16, "frames": frames_t.tolist(), "seconds": seconds_t.tolist()}))
     return 0
 
 

@@ -47,7 +47,7 @@ from handwriting.training.widen import widened
 if TYPE_CHECKING:
     from handwriting.recognition.modelfile import ModelFile
 
-__all__ = ["TrainOptions", "train", "load_checkpoint", "load_base", "checkpoint_of_model", "origin_of", "model_from_checkpoint",
+__all__ = ["TrainOptions", "train", "training_step", "load_checkpoint", "load_base", "checkpoint_of_model", "origin_of", "model_from_checkpoint",
            "evaluate_model", "InkDataset"]
 
 
@@ -349,6 +349,23 @@ def _feature_statistics(dataset: InkDataset, count: int = 2000) -> tuple[torch.T
     return torch.from_numpy(mean), torch.from_numpy(np.maximum(std, 1e-3))
 
 
+def training_step(net: nn.Module, optimizer: torch.optim.Optimizer, ctc: nn.CTCLoss,
+                  batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], clip: float,
+                  bf16: bool = False) -> float:
+    """One batch (features, lengths, targets, target lengths): the forward pass (in bfloat16
+    under autocast with `bf16`), CTC loss, backward, gradient clipping and an optimizer
+    step; returns the loss."""
+    features, lengths, targets, target_lengths = batch
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        log_probs = net(features, lengths)
+    loss = ctc(log_probs.float().transpose(0, 1), targets, lengths, target_lengths)
+    optimizer.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(net.parameters(), clip)
+    optimizer.step()
+    return loss.item()
+
+
 def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None) -> dict:
     """Train (or resume, or fine-tune from `init`) and return the final state summary.
 
@@ -430,16 +447,10 @@ def train(options: TrainOptions, inks: tuple[list[Ink], list[Ink]] | None = None
             lr = state["lr"] * min(1.0, (state["step"] + 1) / options.warmup_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=options.bf16):
-                log_probs = net(features, input_lengths)
-            loss = ctc(log_probs.float().transpose(0, 1), targets, input_lengths, target_lengths)
-            optimizer.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), options.clip)
-            optimizer.step()
+            losses.append(training_step(net, optimizer, ctc, (features, input_lengths, targets, target_lengths),
+                                        options.clip, options.bf16))
             state["step"] += 1
             state["epoch_batches"] = state.get("epoch_batches", 0) + 1
-            losses.append(loss.item())
             frames += int(input_lengths.sum())
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", fps=f"{frames / (time.monotonic() - tick):.0f}", lr=f"{lr:.1e}", refresh=False)
             if time.monotonic() - last_save > options.checkpoint_minutes * 60:

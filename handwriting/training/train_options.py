@@ -63,8 +63,8 @@ class TrainOptions:
     weights: dict[str, float] = field(default_factory=dict)  # sampling weight per data folder name (`--weight`)
     threads: int = option(1, positive_int, "torch threads per process (on a few shared cores more threads thrash)")
     bf16: bool = option(False, help="compute the network in bfloat16 (torch autocast; weights, gradients' sums and the "
-                                    "optimizer stay float32): on a CPU with AMX about 1.2x the steps per second, the "
-                                    "LSTMs' forward pass 3x; validation stays float32")
+                                    "optimizer stay float32): on a CPU with AMX about 1.3x the frames per second; "
+                                    "validation stays float32")
 
 
 @dataclass
