@@ -323,13 +323,13 @@ def _preprocess(base: dict | None, options: TrainOptions, resuming: bool) -> Pre
     `options.step` (default DEFAULT_STEP for its frames) and, for curves, `options.tolerance`;
     a base network's own, at `options.step` and `options.tolerance` when given (the network
     then learns that frame rate), except that a resumed run keeps the frames it was trained on."""
-    frames = options.frames or (base["preprocess"]["frames"] if base else "points")
+    own = PreprocessConfig.from_dict(base["preprocess"]) if base else None
+    frames = options.frames or (own.frames if own else "points")
     if options.tolerance is not None and frames != "curves":
         raise HandwritingError(f"--tolerance {options.tolerance}: only curve frames have a tolerance")
-    if base is None:
+    if own is None:
         return PreprocessConfig(step=options.step or DEFAULT_STEP[frames], frames=frames,
                                 tolerance=options.tolerance or PreprocessConfig.tolerance)
-    own = PreprocessConfig.from_dict(base["preprocess"])
     if options.frames not in (None, own.frames):
         raise HandwritingError(f"--frames {options.frames}: the network started from reads {own.frames} frames")
     asked = replace(own, step=options.step or own.step, tolerance=options.tolerance or own.tolerance)
