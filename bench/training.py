@@ -26,7 +26,7 @@ from bench.processes import run_checked
 from bench.threads import unpinned
 from bench.timing import ratio_summary, rotations, summarize
 
-__all__ = ["Setting", "SETTINGS", "DDP", "BF16", "training_throughput"]
+__all__ = ["Setting", "SETTINGS", "ONE_THREAD", "DDP", "BF16", "training_throughput"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class Setting:
     bf16: bool = False  # the network computed in bfloat16 (`handwriting train --bf16`)
 
 
+ONE_THREAD = "1_process_1_thread"
 SETTINGS = {
-    "1_process_1_thread": Setting(1, 1),
+    ONE_THREAD: Setting(1, 1),
     "1_process_1_thread_bf16": Setting(1, 1, bf16=True),
     # OpenMP spin-waiting next to other work can make this one many times slower
     "1_process_2_threads": Setting(1, 2, max_rounds=1, max_seconds=10.0, warmup=0),
@@ -109,6 +110,6 @@ def training_throughput(data: str, steps: int, rounds: int, names: list[str] | N
     if DDP in names:
         out["ddp_speedup"] = {f"over_{name}": ratio_summary(totals[DDP], totals[name])
                               for name in names if name not in (DDP, BF16)}
-    if BF16 in names and names[0] != BF16:
-        out["bf16_speedup"] = ratio_summary(totals[BF16], totals[names[0]])
+    if BF16 in names and ONE_THREAD in names:
+        out["bf16_speedup"] = ratio_summary(totals[BF16], totals[ONE_THREAD])
     return out

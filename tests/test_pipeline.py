@@ -27,16 +27,21 @@ from handwriting.training.train_options import FinetuneOptions  # noqa: E402
 WORDS = ["cat", "dog", "sun", "hill", "moon", "tree"]
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """A 2x48 BiLSTM trained to memorise six synthetic words (seconds on one core)."""
-    root = tmp_path_factory.mktemp("tiny")
+def _train_tiny(root, **changes) -> tuple[list, dict]:
+    """A 2x48 BiLSTM trained under `root` to memorise six synthetic words (seconds on one core)."""
     inks = [synthesize(w, font="futural") for w in WORDS]
     write_shard(inks, root / "data" / "train.npz")
     write_shard(inks, root / "data" / "val.npz")
     options = TrainOptions(data=[str(root / "data")], out=str(root / "run"), epochs=400, hidden=48, layers=2,
-                           dropout=0.0, lr=1e-2, warmup_steps=5, patience=1000, augment=False, workers=0, seed=1)
-    state = train(options)
+                           dropout=0.0, lr=1e-2, warmup_steps=5, patience=1000, augment=False, workers=0, seed=1,
+                           **changes)
+    return inks, train(options)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    inks, state = _train_tiny(root)
     return root, inks, state
 
 
@@ -47,13 +52,7 @@ def test_tiny_model_learns_to_near_zero_cer(tiny_run):
 
 
 def test_tiny_model_learns_in_bfloat16_and_keeps_float32_weights(tmp_path):
-    inks = [synthesize(w, font="futural") for w in WORDS]
-    for split in ("train", "val"):
-        write_shard(inks, tmp_path / "data" / f"{split}.npz")
-    options = TrainOptions(data=[str(tmp_path / "data")], out=str(tmp_path / "run"), epochs=400, hidden=48, layers=2,
-                           dropout=0.0, lr=1e-2, warmup_steps=5, patience=1000, augment=False, workers=0, seed=1,
-                           bf16=True)
-    state = train(options)
+    _, state = _train_tiny(tmp_path, bf16=True)
     assert state["best_cer"] <= 0.05
     weights = load_checkpoint(tmp_path / "run" / "best.pt")["model"]
     assert {tensor.dtype for tensor in weights.values()} == {torch.float32}
