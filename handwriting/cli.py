@@ -18,7 +18,7 @@ from handwriting.shutdown import exit_if_signalled, exit_on_signals
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ["info", "recognize", "eval", "explain", "serve", "prepare", "train", "export", "calibrate", "finetune", "lm", "pdf", "annotate"]
+COMMANDS = ["info", "recognize", "eval", "explain", "serve", "prepare", "train", "export", "calibrate", "ensemble", "finetune", "lm", "pdf", "annotate"]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -13,11 +13,11 @@ from handwriting.errors import ModelError
 from handwriting.ink import Ink
 from handwriting.recognition.character_prior import (GEOMETRY, METADATA_KEY, CharacterPrior, CharacterPriors,
                                                      estimated_guides, geometry)
-from handwriting.recognition.modelfile import default_model_path, load_model_file
+from handwriting.recognition.modelfile import default_model_path, load_model_file, write_metadata
 from handwriting.recognition.modes import WritingGuide
 from handwriting.recognition.recognizer import Recognizer
 from handwriting.shards import write_shard
-from handwriting.training.calibrate import Measured, errors, fit, write_metadata
+from handwriting.training.calibrate import Measured, errors, fit
 from handwriting.training.synth import FONTS, synthesize
 
 K = len(GEOMETRY)

@@ -12,11 +12,10 @@ from handwriting.cli import main
 from handwriting.errors import ModelError
 from handwriting.ink import Ink
 from handwriting.recognition.modes import Reading
-from handwriting.recognition.modelfile import default_model_path, load_model_file
+from handwriting.recognition.modelfile import default_model_path, load_model_file, write_metadata
 from handwriting.recognition.recognizer import Recognizer
 from handwriting.recognition.temperature import METADATA_KEY, Temperature, flattened, several_words
 from handwriting.shards import write_shard
-from handwriting.training.calibrate import write_metadata
 from handwriting.training.fit_temperature import fit_temperature, halves, written_items
 from handwriting.training.synth import FONTS, synthesize
 

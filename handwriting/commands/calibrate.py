@@ -59,15 +59,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        from handwriting.training.calibrate import write_metadata
+        import handwriting.training.calibrate  # noqa: F401  (the fits need torch)
     except ImportError as exc:
         raise HandwritingError(f"calibrate needs torch: pip install 'handwriting[train]' ({exc})") from None
     from handwriting.recognition.character_prior import METADATA_KEY as PRIOR
+    from handwriting.recognition.modelfile import write_metadata
     from handwriting.recognition.recognizer import Recognizer
     from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE
 
     fits_temperature = "temperature" in args.fit
-    recognizer = Recognizer(args.model, threads=args.threads, temperature=1.0, lm="auto" if fits_temperature else None)
+    recognizer = Recognizer(args.model, threads=args.threads, temperature=1.0, lm="auto" if fits_temperature else None,
+                            ensemble=False)  # what is fitted belongs to the model's own network
     validation = _validation(args.data)
     fitted = {}
     if fits_temperature:  # first: it is the one that can find something missing (the LM)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from handwriting.errors import HandwritingError
 from handwriting.options import output_file
+from handwriting.recognition.ensemble import copy_second_network
 from handwriting.recognition.preprocess import PreprocessConfig
 
 __all__ = ["register"]
@@ -56,6 +57,9 @@ def _run(args: argparse.Namespace) -> int:
     except (TypeError, ValueError, KeyError) as exc:  # settings of the wrong kind in a damaged checkpoint
         raise HandwritingError(f"{name}: cannot be exported ({exc})") from None
     print(f"wrote {args.out} (torch/onnxruntime max |diff| {error:.1e}{', weights int8' if args.quantize else ''})")
+    second = copy_second_network(name, checkpoint.get("kept_metadata") or {}, args.out)
+    if second:
+        print(f"wrote {second} (the second network it reads with)")
     return 0
 
 

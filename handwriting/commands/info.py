@@ -65,7 +65,8 @@ def _record(path: Path, fmt: str | None, index: int | None, item: Ink | InkForma
 
 
 def model_record(path: Path) -> dict:
-    """What a model file is: network shape, weights, alphabet, training summary, character prior, temperature, LM beside it."""
+    """What a model file is: network shape, weights, alphabet, training summary, character prior, temperature,
+    the second network it reads with and the LM beside it."""
     from handwriting.recognition.modelfile import load_model_file
 
     try:
@@ -84,7 +85,9 @@ def model_record(path: Path) -> dict:
         "lm": str(lm) if lm.is_file() else None, "card": bool(model.metadata.get("model_card")),
         "calibrated_on": prior.fitted_on.get("characters") if prior else None,
         "temperature": model.temperature.value if model.temperature else None,
-        "one_word_temperature": model.temperature.for_one_word if model.temperature else None, "error": None,
+        "one_word_temperature": model.temperature.for_one_word if model.temperature else None,
+        "second_network": model.ensemble.file if model.ensemble else None,
+        "first_weight": model.ensemble.weight if model.ensemble else None, "error": None,
     }
 
 
@@ -125,6 +128,8 @@ def _model_text(record: dict) -> str:
         one_word = record["one_word_temperature"]
         parts.append(f"beam temperature {record['temperature']:g}"
                      + (f" ({one_word:g} for one word)" if one_word != record["temperature"] else ""))
+    if record["second_network"]:
+        parts.append(f"reads with {record['second_network']} (weight {record['first_weight']:g} : {1 - record['first_weight']:g})")
     parts.append(f"LM {Path(record['lm']).name}" if record["lm"] else "no LM beside it")
     if record["card"]:
         parts.append("model card inside")

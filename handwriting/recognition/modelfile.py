@@ -1,4 +1,5 @@
-"""Loading a model file: an onnxruntime session plus the metadata recognition needs.
+"""Loading a model file: an onnxruntime session plus the metadata recognition needs; writing
+one again with other metadata (`write_metadata`).
 
 A file that is missing, not ONNX, lacks the metadata written by `handwriting.training.export`, or
 keeps tensors in other files (external data) raises one `ModelError` naming the file and
@@ -20,9 +21,11 @@ import numpy as np
 import onnxruntime as ort
 
 from handwriting.alphabet import Alphabet
-from handwriting.checksum import KEY, stored_and_actual
+from handwriting.atomic import atomic_write_bytes
+from handwriting.checksum import KEY, seal, stored_and_actual
 from handwriting.recognition.character_prior import METADATA_KEY as CHARACTER_PRIOR, CharacterPriors
 from handwriting.errors import ModelError
+from handwriting.recognition.ensemble import METADATA_KEY as ENSEMBLE, Ensemble
 from handwriting.recognition.onnx_external import external_tensors
 from handwriting.recognition.preprocess import PreprocessConfig, feature_names
 from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE, Temperature
@@ -30,7 +33,7 @@ from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE, Tem
 if TYPE_CHECKING:
     import onnx
 
-__all__ = ["ModelFile", "load_model_file", "default_model_path", "float_weights", "FORMAT_VERSION"]
+__all__ = ["ModelFile", "load_model_file", "default_model_path", "float_weights", "write_metadata", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "alphabet", "preprocess", "model_config")
@@ -57,6 +60,7 @@ class ModelFile:
     data: bytes = field(repr=False)  # the file as loaded, so that `proto` always matches `session`
     character_prior: CharacterPriors | None = None  # learned by `handwriting calibrate`
     temperature: Temperature | None = None  # fitted by `handwriting calibrate`; None reads the network as it is
+    ensemble: Ensemble | None = None  # the second network that reads with this one (`handwriting ensemble`)
 
     @cached_property
     def proto(self) -> onnx.ModelProto:
@@ -164,7 +168,13 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
             temperature = Temperature.from_json(metadata[TEMPERATURE])
         except ValueError as exc:
             raise ModelError(path, f"damaged {TEMPERATURE} in the metadata: {exc}") from None
-    return ModelFile(path, session, alphabet, preprocess, config, metadata, data, prior, temperature)
+    ensemble = None
+    if ENSEMBLE in metadata:
+        try:
+            ensemble = Ensemble.from_json(metadata[ENSEMBLE])
+        except ValueError as exc:
+            raise ModelError(path, f"damaged {ENSEMBLE} in the metadata: {exc}") from None
+    return ModelFile(path, session, alphabet, preprocess, config, metadata, data, prior, temperature, ensemble)
 
 
 def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:
@@ -184,3 +194,14 @@ def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:
             value = q * scale.reshape(scale.shape + (1,) * (q.ndim - scale.ndim))
             out[base] = np.swapaxes(value, 1, 2) if value.ndim == 3 else value  # LSTM: back to [direction, 4H, input]
     return out
+
+
+def write_metadata(model_bytes: bytes, entries: dict[str, str], out: str | Path) -> None:
+    """The model written atomically to `out` with `entries` set in its metadata (and its digest renewed)."""
+    import onnx
+    from onnx import helper
+
+    proto = onnx.load_from_string(model_bytes)
+    props = {p.key: p.value for p in proto.metadata_props if p.key != KEY} | entries
+    helper.set_model_props(proto, props)
+    atomic_write_bytes(out, seal(proto.SerializeToString()))

@@ -35,7 +35,8 @@ from handwriting.ink import Ink
 if TYPE_CHECKING:
     from handwriting.recognition.character_prior import CharacterPriors
 
-__all__ = ["MODES", "Reading", "WritingGuide", "check_mode", "allowed_classes", "restrict", "lm_context", "read_character"]
+__all__ = ["MODES", "Reading", "WritingGuide", "check_mode", "allowed_classes", "restrict", "lm_context", "read_character",
+           "character_scores", "ranked_characters"]
 
 MODES = ("text", "word", "character", "digits")
 NUMBER_SIGNS = " +-.,:/()%$#"
@@ -125,12 +126,23 @@ def read_character(log_probs: np.ndarray, alphabet: Alphabet, n_best: int, ink: 
     where it is most probable; `prior`: the model's terms learned from lone characters."""
     if len(log_probs) == 0:
         return [Hypothesis((), (), 0.0)]
+    return ranked_characters(character_scores(log_probs, alphabet, ink, guide, prior), log_probs, n_best)
+
+
+def character_scores(log_probs: np.ndarray, alphabet: Alphabet, ink: Ink, guide: WritingGuide | None = None,
+                     prior: CharacterPriors | None = None) -> np.ndarray:
+    """How likely the ink is each single character (log scores by class; -inf: ruled out)."""
     scores = single_label_log_probs(restrict(log_probs, allowed_classes("character", alphabet)))
     if prior is not None:
-        scores = prior.scores(scores, ink, guide)
-    elif guide is not None:
+        return prior.scores(scores, ink, guide)
+    if guide is not None:
         _, top, _, bottom = ink.bounds()
-        scores = scores + size_log_prior(alphabet, bottom - top, guide)
+        return scores + size_log_prior(alphabet, bottom - top, guide)
+    return scores
+
+
+def ranked_characters(scores: np.ndarray, log_probs: np.ndarray, n_best: int) -> list[Hypothesis]:
+    """The `n_best` classes by `scores`, each emitted at the frame of `log_probs` where it is most probable."""
     ranked = [int(c) for c in np.argsort(-scores, kind="stable")[:n_best] if np.isfinite(scores[c])]
     return [Hypothesis((c,), (int(log_probs[:, c].argmax()),), float(scores[c])) for c in ranked]
 

@@ -12,7 +12,8 @@ order) and the readings are joined with newlines in reading order; `Recognition.
 keeps each line's text, box, strokes and words. `recognize_batch` pads many lines into
 one session call (the graph's LSTMs take `sequence_lens`, so padding changes nothing).
 `PageReader` keeps the readings of a page's lines while it is being written, so that an
-update reads again only the lines whose strokes changed.
+update reads again only the lines whose strokes changed. A model that names a second
+network (`handwriting.recognition.ensemble`) reads every line with both.
 """
 
 from __future__ import annotations
@@ -25,12 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from handwriting.recognition.decode import DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, Hypothesis, beam_search, greedy
+from handwriting.errors import ModelError
+from handwriting.recognition.decode import (DEFAULT_BEAM, INSERTION_BONUS, LM_WEIGHT, OOV_PENALTY, Hypothesis,
+                                            beam_search, greedy)
+from handwriting.recognition.ensemble import PROPOSALS, mixed, rescored
 from handwriting.ink import Ink
 from handwriting.recognition.layout import TextLine, find_lines, group_boxes, updated_lines
 from handwriting.recognition.lm import LanguageModel, load_language_model
 from handwriting.recognition.modelfile import ModelFile, default_model_path, load_model_file
-from handwriting.recognition.modes import Reading, WritingGuide, allowed_classes, lm_context, read_character, restrict
+from handwriting.recognition.modes import (Reading, WritingGuide, allowed_classes, character_scores, lm_context,
+                                           ranked_characters, read_character, restrict)
 from handwriting.recognition.preprocess import Frames, featurize
 from handwriting.recognition.temperature import flattened, several_words
 
@@ -116,19 +121,22 @@ class Recognizer:
 
     def __init__(self, model: str | Path | None = None, *, beam: int = 0, lm: str | Path | LanguageModel | None = "auto",
                  lm_weight: float = LM_WEIGHT, insertion_bonus: float = INSERTION_BONUS, alternatives: int = 5, word_alternatives: int = 0,
-                 threads: int | None = None, reading: Reading = Reading(), temperature: float | None = None):
+                 threads: int | None = None, reading: Reading = Reading(), temperature: float | None = None,
+                 ensemble: bool = True):
+        """`ensemble=False` reads with the model's own network alone, leaving a second one it names unread."""
         path = Path(model) if model is not None else default_model_path()
         self.reading = reading  # how inks are read unless a call says otherwise
         self.model: ModelFile = load_model_file(path, threads)
         self.alphabet = self.model.alphabet
+        self.second: ModelFile | None = self._second_network(threads) if ensemble else None
+        self.first_weight = self.model.ensemble.weight if self.second and self.model.ensemble else 1.0
         self.beam = beam
         self.lm_weight, self.insertion_bonus, self.num_alternatives = lm_weight, insertion_bonus, alternatives
         self.word_alternatives = word_alternatives
-        fitted = self.model.temperature
-        # how far the beam flattens the network's log-probs, for several words and for one:
+        # how far the beam flattens each network's log-probs, for several words and for one:
         # the caller's (for both), else the model's fitted ones
-        self.temperature = temperature if temperature is not None else fitted.value if fitted else 1.0
-        self.one_word_temperature = temperature if temperature is not None else fitted.for_one_word if fitted else 1.0
+        self.temperature, self.one_word_temperature = _temperatures(self.model, temperature)
+        self.second_temperatures = _temperatures(self.second, temperature) if self.second else (1.0, 1.0)
         if lm == "auto":
             beside = path.with_suffix(".lm")
             lm = load_language_model(beside) if beside.exists() else None
@@ -140,47 +148,101 @@ class Recognizer:
     def name(self) -> str:
         return self.model.path.name
 
+    def _second_network(self, threads: int | None) -> ModelFile | None:
+        """The second network the model names, beside it; ModelError naming the model if it cannot be read with it."""
+        entry = self.model.ensemble
+        if entry is None:
+            return None
+        try:
+            second = load_model_file(self.model.path.parent / entry.file, threads)
+        except ModelError as exc:
+            raise ModelError(self.model.path, f"its second network {exc}") from None
+        if second.alphabet.chars != self.alphabet.chars:
+            raise ModelError(self.model.path, f"its second network {second.path} reads another alphabet")
+        return second
+
     # -- running the network ---------------------------------------------------------
-    def run(self, batch: list[Frames], with_hidden: bool = False) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
-        """Log-probs (and per-layer hidden states) for each item of `batch`, in one session call.
+    def run(self, batch: list[Frames], with_hidden: bool = False, network: ModelFile | None = None
+            ) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+        """Log-probs (and per-layer hidden states) for each item of `batch`, in one session call
+        of `network` (default: the model's own).
         A quantized model reads each item in a call of its own: its activations are quantized
         with a range taken over the whole call, so in a batch an item's reading would depend on
         its neighbours (and one item a call is faster for it: 3.3 against 3.8 ms a line)."""
-        if self.model.quantized and len(batch) > 1:
-            alone = [self.run([item], with_hidden) for item in batch]
+        network = network or self.model
+        if network.quantized and len(batch) > 1:
+            alone = [self.run([item], with_hidden, network) for item in batch]
             return [lp[0] for lp, _ in alone], [h[0] for _, h in alone]
         lengths = np.array([max(len(f), 1) for f in batch], dtype=np.int32)
-        width = self.model.session.get_inputs()[0].shape[2]
+        width = network.session.get_inputs()[0].shape[2]
         features = np.zeros((len(batch), int(lengths.max()), width), np.float32)
         for row, f in enumerate(batch):
             features[row, : len(f)] = f.features
-        names = ["log_probs"] + ([f"hidden_{i}" for i in range(self.model.layers)] if with_hidden else [])
-        outputs = self.model.session.run(names, {"features": features, "lengths": lengths})
+        names = ["log_probs"] + ([f"hidden_{i}" for i in range(network.layers)] if with_hidden else [])
+        outputs = network.session.run(names, {"features": features, "lengths": lengths})
         log_probs = [outputs[0][row, : len(f)] for row, f in enumerate(batch)]
         hidden = [[h[: len(f), row] for h in outputs[1:]] for row, f in enumerate(batch)]
         return log_probs, hidden
 
     def decode(self, log_probs: np.ndarray, beam: int | None = None, context: str = "",
-               n_best: int | None = None, reading: Reading = Reading(), ink: Ink | None = None) -> list[Hypothesis]:
+               n_best: int | None = None, reading: Reading = Reading(), ink: Ink | None = None,
+               second: np.ndarray | None = None) -> list[Hypothesis]:
         """The n-best readings of `log_probs` as `reading.mode` says (`context`: text before them;
         `ink`: what was read, which character mode measures); a beam search reads them flattened
-        by the temperature for several words or for one (`handwriting.recognition.temperature`)."""
+        by the temperature for several words or for one (`handwriting.recognition.temperature`).
+        `second`: the second network's log-probs of the same ink, read together with them
+        (`handwriting.recognition.ensemble`)."""
         n_best = n_best or self.num_alternatives
+        partner = self.second if second is not None else None
         if reading.mode == "character":
             if ink is None:
                 raise ValueError("character mode measures the ink it reads: pass `ink`")
-            return read_character(log_probs, self.alphabet, n_best, ink, reading.guide, self.model.character_prior)
+            if partner is None or second is None or not len(log_probs):
+                return read_character(log_probs, self.alphabet, n_best, ink, reading.guide, self.model.character_prior)
+            scores = mixed(character_scores(log_probs, self.alphabet, ink, reading.guide, self.model.character_prior),
+                           character_scores(second, self.alphabet, ink, reading.guide, partner.character_prior),
+                           self.first_weight)
+            return ranked_characters(scores, log_probs, n_best)
+        temperatures = (self.temperature, self.one_word_temperature)
+        if partner is None or second is None:
+            return self._search(log_probs, beam, context, n_best, reading, temperatures)[1]
+        proposals = max(n_best, PROPOSALS)
+        searched, first_read = self._search(log_probs, beam, context, proposals, reading, temperatures)
+        second_searched, second_read = self._search(second, beam, context, proposals, reading, self.second_temperatures)
+        lm = self._lm_for(reading)
+        language = (lambda ids: self._language_terms(ids, lm_context(context))) if lm is not None else None
+        return rescored([h.ids for h in first_read + second_read], searched, second_searched,
+                        self.first_weight, n_best, language)
+
+    def _lm_for(self, reading: Reading) -> LanguageModel | None:
+        return None if reading.mode == "digits" else self.lm
+
+    def _search(self, log_probs: np.ndarray, beam: int | None, context: str, n_best: int, reading: Reading,
+                temperatures: tuple[float, float]) -> tuple[np.ndarray, list[Hypothesis]]:
+        """The log-probs a search reads (restricted to the mode's classes; flattened by the
+        temperature for several words or for one, for a beam) and its n-best readings."""
         allowed = allowed_classes(reading.mode, self.alphabet)
-        lm = None if reading.mode == "digits" else self.lm
+        lm = self._lm_for(reading)
         beam = self.beam if beam is None else beam
         if beam <= 1 and lm is None:
-            return [greedy(restrict(log_probs, allowed))]
-        several = (reading.mode == "text" and self.temperature != self.one_word_temperature  # else either serves
+            searched = restrict(log_probs, allowed)
+            return searched, [greedy(searched)]
+        several_temperature, one_temperature = temperatures
+        several = (reading.mode == "text" and several_temperature != one_temperature  # else either serves
                    and several_words(log_probs, self.alphabet))
-        temperature = self.temperature if several else self.one_word_temperature
-        searched = restrict(flattened(log_probs, temperature), allowed)
-        return beam_search(searched, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
-                           self.insertion_bonus, n_best, context=lm_context(context))
+        searched = restrict(flattened(log_probs, several_temperature if several else one_temperature), allowed)
+        return searched, beam_search(searched, self.alphabet, beam if beam > 1 else DEFAULT_BEAM, lm, self.lm_weight,
+                                     self.insertion_bonus, n_best, context=lm_context(context))
+
+    def _language_terms(self, ids: tuple[int, ...], context: str) -> float:
+        """What the beam search adds to a whole reading: the LM's log-probability of its
+        characters after `context` (weighted), the bonus a character, the cost of each word
+        outside the lexicon."""
+        assert self.lm is not None
+        text = self.alphabet.decode(ids)
+        log_p = sum(float(self.lm.log_probs(context + text[:i])[c]) for i, c in enumerate(ids))
+        outside = sum(not self.lm.is_word(word) for word in text.split())
+        return self.lm_weight * log_p + self.insertion_bonus * len(ids) - OOV_PENALTY * outside
 
     def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:
         """`recognition` with up to `n` readings per word: the word as read, then the best
@@ -264,13 +326,16 @@ class Recognizer:
         """Each line read alone as its reading says (one network call for all), with `per_word` readings per word."""
         t0 = time.perf_counter()
         frames = [featurize(line, self.model.preprocess) for line in lines]
+        second_frames = [featurize(line, self.second.preprocess) for line in lines] if self.second else []
         t1 = time.perf_counter()
         log_probs, hidden = self.run(frames, with_hidden)
+        second_log_probs = self.run(second_frames, network=self.second)[0] if self.second else [None] * len(lines)
         t2 = time.perf_counter()
         read = []
-        for line, reading, f, lp, h in zip(lines, readings, frames, log_probs, hidden):
+        for line, reading, f, lp, h, second in zip(lines, readings, frames, log_probs, hidden, second_log_probs):
             t3 = time.perf_counter()
-            hyps = self.decode(lp, beam, reading.context, reading=reading, ink=line) if len(f) else [Hypothesis((), (), 0.0)]
+            hyps = (self.decode(lp, beam, reading.context, reading=reading, ink=line, second=second) if len(f)
+                    else [Hypothesis((), (), 0.0)])
             timings = {"preprocess": (t1 - t0) * 1e3 / len(lines), "network": (t2 - t1) * 1e3 / len(lines),
                        "decode": (time.perf_counter() - t3) * 1e3}
             result = self._result(line, f, lp, h, hyps, timings)
@@ -284,6 +349,14 @@ class Recognizer:
         alternatives = [Alternative(self.alphabet.decode(h.ids), h.score) for h in hyps]
         chars = _char_spans(text, best.frames, frames, ink)
         return Recognition(text, alternatives, chars, _word_spans(chars, frames, ink), log_probs, frames, hidden, timings)
+
+
+def _temperatures(model: ModelFile, temperature: float | None) -> tuple[float, float]:
+    """The temperatures for several words and for one: `temperature` for both, else the model's fitted ones (else 1)."""
+    if temperature is not None:
+        return temperature, temperature
+    fitted = model.temperature
+    return (fitted.value, fitted.for_one_word) if fitted else (1.0, 1.0)
 
 
 def _whole(ink: Ink) -> TextLine:

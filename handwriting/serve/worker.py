@@ -65,6 +65,9 @@ def describe() -> dict:
     card = meta.get("model_card", "").split("\n\n")
     return {"name": rec.name, "alphabet": rec.alphabet.chars, "languages": list(LANGUAGES), "modes": list(MODES),
             "network": rec.model.config, "preprocess": rec.model.preprocess.to_dict(),
+            "second_network": {"name": rec.second.path.name, "network": rec.second.config,
+                               "preprocess": rec.second.preprocess.to_dict(), "weight": 1 - rec.first_weight}
+            if rec.second else None,
             "decoder": {"beam": _beam(rec), "language_model": rec.lm is not None},
             "card": card[1].replace("\n", " ") if len(card) > 1 else "",
             "training": {k: rec.model.training.get("last", {}).get(k) for k in ("epoch", "val_cer", "val_wer")},

@@ -1,5 +1,5 @@
 """Fitting a model's character prior (`handwriting.recognition.character_prior`) on lone
-characters, and writing it into the model's metadata.
+characters (`handwriting calibrate` writes it into the model's metadata).
 
 The network reads every character once; the prior's terms are then fitted by L-BFGS on
 the cross-entropy of the true character (an L2 penalty keeps the terms of rare
@@ -12,20 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import onnx
 import torch
-from onnx import helper
 from tqdm import tqdm
 
-from handwriting.atomic import atomic_write_bytes
-from handwriting.checksum import KEY, seal
 from handwriting.ink import Ink
 from handwriting.recognition.character_prior import GEOMETRY, CharacterPrior, estimated_guides, geometry
 from handwriting.recognition.modes import allowed_classes, restrict, single_label_log_probs, size_log_prior
 from handwriting.recognition.preprocess import featurize
 from handwriting.recognition.recognizer import Recognizer
 
-__all__ = ["Measured", "lone_characters", "measure", "fit", "errors", "write_metadata"]
+__all__ = ["Measured", "lone_characters", "measure", "fit", "errors"]
 
 L2 = 1e-4  # on the bias and weights, against a mean cross-entropy
 BATCH = 64
@@ -106,10 +102,3 @@ def errors(measured: Measured, prior: CharacterPrior | None, use_guide: bool) ->
         wrong += int(np.argmax(scores) != measured.labels[i])
     return wrong
 
-
-def write_metadata(model_bytes: bytes, entries: dict[str, str], out: str) -> None:
-    """The model written atomically to `out` with `entries` set in its metadata (and its digest renewed)."""
-    proto = onnx.load_from_string(model_bytes)
-    props = {p.key: p.value for p in proto.metadata_props if p.key != KEY} | entries
-    helper.set_model_props(proto, props)
-    atomic_write_bytes(out, seal(proto.SerializeToString()))

@@ -21,6 +21,7 @@ from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.training.export import export
 from handwriting.formats import expand_paths, read_inks
 from handwriting.ink import Ink
+from handwriting.recognition.ensemble import copy_second_network
 from handwriting.recognition.modelfile import default_model_path
 from handwriting.recognition.preprocess import PreprocessConfig
 from handwriting.shutdown import exit_if_signalled
@@ -96,6 +97,7 @@ def finetune(inks: list[Ink], options: FinetuneOptions) -> FinetuneReport:
         export(model_from_checkpoint(best), best["alphabet"], best["preprocess"], out, summary,
                kept_metadata=start.get("kept_metadata"))
         copy_language_model(base, out)
+        copy_second_network(base, start.get("kept_metadata") or {}, out)
     return report
 
 

@@ -157,13 +157,15 @@ def load_base(path: str | Path) -> dict:
 
 def checkpoint_of_model(model: ModelFile) -> dict:
     """An exported model's network rebuilt as a checkpoint's weights and settings (torch), with the
-    metadata that stays with the network when it is written again (its character prior and temperature)."""
+    metadata that stays with the network when it is written again (its character prior, temperature
+    and second network)."""
     from handwriting.recognition.character_prior import METADATA_KEY as PRIOR
+    from handwriting.recognition.ensemble import METADATA_KEY as ENSEMBLE
     from handwriting.recognition.temperature import METADATA_KEY as TEMPERATURE
     from handwriting.training.onnx_graph import state_from_onnx
 
     state = {k: torch.from_numpy(v.copy()) for k, v in state_from_onnx(model.proto).items()}
-    kept = {key: model.metadata[key] for key in (PRIOR, TEMPERATURE) if key in model.metadata}
+    kept = {key: model.metadata[key] for key in (PRIOR, TEMPERATURE, ENSEMBLE) if key in model.metadata}
     return {"model": state, "model_config": model.config, "alphabet": model.alphabet.chars,
             "preprocess": model.preprocess.to_dict(), "training": model.training, "kept_metadata": kept}
 
