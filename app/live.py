@@ -1,8 +1,9 @@
 """`LiveRecognition`: sends the pad's ink to the worker while the pen moves and at pen-up.
 
 While a stroke grows the ink is sent at most once per `interval_ms` (the first move
-starts a timer, its timeout sends the ink as it is then) for a quick greedy reading;
-pen-up sends at once for the final reading with alternatives; an undo, clear or open
+starts a timer, its timeout sends the ink as it is then) for a quick reading (a model's
+second network, if it has one, left out); pen-up sends at once for the final reading with
+alternatives (and both networks); an undo, clear or open
 sends at once as a fresh request, so results for the old ink are dropped.
 """
 

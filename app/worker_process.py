@@ -163,7 +163,7 @@ class _Server:
         start = time.perf_counter()
         try:
             live_beam = LIVE_BEAM if self.recognizer.lm is not None else 0  # greedy without an LM
-            options = {"beam": None if final else live_beam, "with_hidden": True,
+            options = {"beam": None if final else live_beam, "with_hidden": True, "ensemble": final,  # a second network at pen-up
                        "word_alternatives": WORD_ALTERNATIVES if final and mode == "text" else 0}
             if mode == "text":  # a page: only the lines that changed are read again
                 recognition = self.page.read(ink, **options)

@@ -1,8 +1,8 @@
 """Live-update latency: from "the ink changed" to "the text is ready", by ink size, plus cells + saliency.
 
-One update is `Recognizer.recognize(ink)`: preprocessing, one onnxruntime call and
-decoding, with characters and words mapped back onto strokes, as the pad runs it (one
-intra-op thread). Greedy and beam search with the LM (the default beam, 8) are separate
+One update is `Recognizer.recognize(ink, ensemble=False)`: preprocessing, one onnxruntime
+call and decoding, with characters and words mapped back onto strokes, as the pad runs it
+while the pen moves (one intra-op thread; a model's second network reads at pen-up only). Greedy and beam search with the LM (the default beam, 8) are separate
 recognizers; the LM's cache is warm after the warm-up round, as it is while writing.
 For each size there are several real inks, all measured in interleaved rounds together
 with cells and saliency (`bench.bench_explain.explain_tasks`) on the first ink.
@@ -51,7 +51,7 @@ def recognizers(model: str | Path, lm: str | Path) -> dict[str, Recognizer]:
 
 def _recording(recognizer: Recognizer, ink: Ink, log: list[Recognition]) -> Callable[[], None]:
     """One live update of `ink` that keeps its Recognition (for the per-stage timings)."""
-    return lambda: log.append(recognizer.recognize(ink))
+    return lambda: log.append(recognizer.recognize(ink, ensemble=False))
 
 
 def _tasks(decoders: dict[str, Recognizer], inks: dict[int, list[Ink]]
@@ -130,11 +130,11 @@ def profile_update(recognizer: Recognizer, ink: Ink, repeats: int) -> dict:
     Profiling slows Python code more than onnxruntime's C++; the unprofiled stage times
     are in the live section.
     """
-    recognizer.recognize(ink)  # warm-up (LM cache, onnxruntime)
+    recognizer.recognize(ink, ensemble=False)  # warm-up (LM cache, onnxruntime)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(repeats):
-        recognizer.recognize(ink)
+        recognizer.recognize(ink, ensemble=False)
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = _cumulative_s(stats, "recognizer.py", "recognize_batch")

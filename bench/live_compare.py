@@ -1,9 +1,11 @@
 """Live-update latency of several models side by side: the same 1,000-point inks, interleaved rounds.
 
 `python -m bench.live_compare OLD.onnx NEW.onnx --out bench/live_compare.json` times one live
-update (`Recognizer.recognize`, 1 thread) greedy and with the live beam and the LM beside each
-model, every model's updates in the same rounds, so a busy or throttled machine slows all of
-them alike and the ratio between models holds where the absolute times do not.
+update (`Recognizer.recognize`, 1 thread, as while the pen moves) greedy and with the live beam
+and the LM beside each model, and the reading at pen-up (beam 32 and the LM, with the model's
+second network where it has one), every model's updates in the same rounds, so a busy or
+throttled machine slows all of them alike and the ratio between models holds where the
+absolute times do not.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ from bench.live import DECODERS, recognizers
 from bench.machine import describe, load
 from bench.timing import interleaved
 from handwriting.atomic import atomic_write
+from handwriting.recognition.decode import DEFAULT_BEAM
+from handwriting.recognition.recognizer import Recognizer
 
 __all__ = ["compare"]
+
+PEN_UP = "pen_up"
+READINGS = (*DECODERS, PEN_UP)
 
 
 def compare(models: list[Path], data: Path, points: int, inks: int, rounds: int) -> dict:
@@ -32,16 +39,19 @@ def compare(models: list[Path], data: Path, points: int, inks: int, rounds: int)
     for model in models:
         for decoder, recognizer in recognizers(model, model.with_suffix(".lm")).items():
             for j, ink in enumerate(sample):
-                tasks[f"{model}/{decoder}/{j}"] = partial(recognizer.recognize, ink)
+                tasks[f"{model}/{decoder}/{j}"] = partial(recognizer.recognize, ink, ensemble=False)
+        pen_up = Recognizer(model, beam=DEFAULT_BEAM)
+        for j, ink in enumerate(sample):
+            tasks[f"{model}/{PEN_UP}/{j}"] = partial(pen_up.recognize, ink)
     timings = interleaved(tasks, rounds)
     medians = {str(model): {decoder: statistics.median(statistics.median(timings.wall[f"{model}/{decoder}/{j}"])
                                                        for j in range(inks))
-                            for decoder in DECODERS}
+                            for decoder in READINGS}
                for model in models}
     first = medians[str(models[0])]
     return {"points": points, "inks": inks, "rounds": rounds, "machine": describe(), "load_at_start": at_start,
             "median_ms": medians,
-            "ratio_to_first": {name: {d: round(ms[d] / first[d], 3) for d in DECODERS} for name, ms in medians.items()}}
+            "ratio_to_first": {name: {d: round(ms[d] / first[d], 3) for d in READINGS} for name, ms in medians.items()}}
 
 
 def main() -> None:
@@ -57,7 +67,7 @@ def main() -> None:
     with atomic_write(args.out) as fh:
         json.dump(result, fh, indent=1)
     for name, ms in result["median_ms"].items():
-        print(f"{name}: " + ", ".join(f"{d} {ms[d]:.2f} ms (x{result['ratio_to_first'][name][d]:.3f})" for d in DECODERS))
+        print(f"{name}: " + ", ".join(f"{d} {ms[d]:.2f} ms (x{result['ratio_to_first'][name][d]:.3f})" for d in READINGS))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from handwriting.recognition.ctc_kernel import alignment, log_likelihood
 from handwriting.recognition.ensemble import METADATA_KEY, Ensemble, mixed, rescored
 from handwriting.recognition.modelfile import default_model_path, load_model_file, write_metadata
 from handwriting.recognition.modes import WritingGuide
-from handwriting.recognition.recognizer import Recognizer
+from handwriting.recognition.recognizer import PageReader, Recognizer
 from handwriting.training.synth import synthesize
 
 
@@ -171,3 +171,19 @@ def test_a_real_page_reads_with_both_networks(self_pair, fixtures):
     assert reading.text == Recognizer(beam=8).recognize(ink).text or reading.text in {
         a.text for a in Recognizer(beam=8, alternatives=8).recognize(ink).alternatives}
     assert reading.timings_ms["network"] > 0
+
+
+def test_live_updates_read_with_the_first_network_and_the_page_keeps_readings_of_both(self_pair, written, monkeypatch):
+    pair = Recognizer(self_pair, lm=None)
+    calls = []
+    run = pair.run
+    monkeypatch.setattr(pair, "run", lambda batch, with_hidden=False, network=None: calls.append(network) or run(
+        batch, with_hidden, network))
+    assert pair.recognize(written[0], ensemble=False).text == Recognizer(lm=None).recognize(written[0]).text
+    assert calls == [None]
+    page, ink = PageReader(pair), written[0]
+    calls.clear()
+    page.read(ink, ensemble=False)
+    page.read(ink)  # pen-up: the live reading does not serve it
+    page.read(ink, ensemble=False)  # the reading of both serves the next live update
+    assert calls == [None, None, pair.second]

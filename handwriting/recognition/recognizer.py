@@ -237,11 +237,13 @@ class Recognizer:
     def _language_terms(self, ids: tuple[int, ...], context: str) -> float:
         """What the beam search adds to a whole reading: the LM's log-probability of its
         characters after `context` (weighted), the bonus a character, the cost of each word
-        outside the lexicon."""
+        outside the lexicon (as the search tells it: an alphabetic word, punctuation aside)."""
         assert self.lm is not None
         text = self.alphabet.decode(ids)
         log_p = sum(float(self.lm.log_probs(context + text[:i])[c]) for i, c in enumerate(ids))
-        outside = sum(not self.lm.is_word(word) for word in text.split())
+        with self.lm.lock:  # the search's word states are numbered as they are met
+            words = self.lm.states()[1]
+            outside = sum(bool(words.oov[words.start(word)]) for word in text.split(" "))
         return self.lm_weight * log_p + self.insertion_bonus * len(ids) - OOV_PENALTY * outside
 
     def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:
@@ -267,23 +269,27 @@ class Recognizer:
 
     def recognize(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
                   word_alternatives: int | None = None, *, mode: str | None = None, context: str | None = None,
-                  guide: WritingGuide | None = None) -> Recognition:
-        return self.recognize_batch([ink], beam, with_hidden, word_alternatives, mode=mode, context=context, guide=guide)[0]
+                  guide: WritingGuide | None = None, ensemble: bool = True) -> Recognition:
+        return self.recognize_batch([ink], beam, with_hidden, word_alternatives, mode=mode, context=context, guide=guide,
+                                    ensemble=ensemble)[0]
 
     def recognize_batch(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
                         word_alternatives: int | None = None, *, mode: str | None = None, context: str | None = None,
-                        guide: WritingGuide | None = None) -> list[Recognition]:
+                        guide: WritingGuide | None = None, ensemble: bool = True) -> list[Recognition]:
         """Recognitions of `inks`; `word_alternatives` (default: the recognizer's setting) asks
         for that many readings per word (each line's words with the line's text before them).
         `mode` says what is written (`handwriting.recognition.modes`: text, word, character, digits),
-        `context` the text before the ink, `guide` the writing guide (default: the recognizer's `reading`)."""
+        `context` the text before the ink, `guide` the writing guide (default: the recognizer's `reading`).
+        `ensemble=False` reads with the model's own network alone where it has a second one:
+        half the time, for updates while the pen moves."""
         reading = Reading(mode or self.reading.mode, self.reading.context if context is None else context,
                           guide or self.reading.guide)
-        return self._read_pages(inks, beam, with_hidden, word_alternatives, reading=reading)
+        return self._read_pages(inks, beam, with_hidden, word_alternatives, reading=reading, ensemble=ensemble)
 
     def _read_pages(self, inks: list[Ink], beam: int | None = None, with_hidden: bool = False,
                     word_alternatives: int | None = None, cache: _LineCache | None = None,
-                    layouts: list[list[TextLine]] | None = None, reading: Reading = Reading()) -> list[Recognition]:
+                    layouts: list[list[TextLine]] | None = None, reading: Reading = Reading(),
+                    ensemble: bool = True) -> list[Recognition]:
         """`recognize_batch`, with the lines' readings taken from and kept in `cache` and the
         lines of each ink given in `layouts`, when given."""
         t0 = time.perf_counter()
@@ -295,12 +301,13 @@ class Recognizer:
         later_lines = replace(reading, context="")  # the text before the ink precedes its first line only
         placed = [(ink, line.strokes, reading if n == 0 else later_lines)
                   for ink, layout in zip(inks, layouts) for n, line in enumerate(layout)]
-        settings = [_Setting(self._width(beam), per_word, with_hidden, line_reading) for _, _, line_reading in placed]
+        together = ensemble and self.second is not None
+        settings = [_Setting(self._width(beam), per_word, with_hidden, line_reading, together) for _, _, line_reading in placed]
         keys = [_content_key(tuple(ink.strokes[k] for k in strokes)) for ink, strokes, _ in placed] if cache is not None else []
         found = [cache.get(key, s) for key, s in zip(keys, settings)] if cache is not None else [None] * len(placed)
         missing = [k for k, part in enumerate(found) if part is None]
         read = self._read_lines([_line_ink(*placed[k][:2]) for k in missing], [placed[k][2] for k in missing],
-                                beam, with_hidden, per_word) if missing else []
+                                beam, with_hidden, per_word, together) if missing else []
         fresh = dict(zip(missing, read))
         if cache is not None:
             for k, part in fresh.items():
@@ -322,19 +329,21 @@ class Recognizer:
         return 1 if beam <= 1 and self.lm is None else beam if beam > 1 else DEFAULT_BEAM
 
     def _read_lines(self, lines: list[Ink], readings: list[Reading], beam: int | None, with_hidden: bool,
-                    per_word: int) -> list[Recognition]:
-        """Each line read alone as its reading says (one network call for all), with `per_word` readings per word."""
+                    per_word: int, together: bool = False) -> list[Recognition]:
+        """Each line read alone as its reading says (one network call for all, a second for the
+        second network when `together`), with `per_word` readings per word."""
         t0 = time.perf_counter()
+        second = self.second if together else None
         frames = [featurize(line, self.model.preprocess) for line in lines]
-        second_frames = [featurize(line, self.second.preprocess) for line in lines] if self.second else []
+        second_frames = [featurize(line, second.preprocess) for line in lines] if second else []
         t1 = time.perf_counter()
         log_probs, hidden = self.run(frames, with_hidden)
-        second_log_probs = self.run(second_frames, network=self.second)[0] if self.second else [None] * len(lines)
+        second_log_probs = self.run(second_frames, network=second)[0] if second else [None] * len(lines)
         t2 = time.perf_counter()
         read = []
-        for line, reading, f, lp, h, second in zip(lines, readings, frames, log_probs, hidden, second_log_probs):
+        for line, reading, f, lp, h, second_lp in zip(lines, readings, frames, log_probs, hidden, second_log_probs):
             t3 = time.perf_counter()
-            hyps = (self.decode(lp, beam, reading.context, reading=reading, ink=line, second=second) if len(f)
+            hyps = (self.decode(lp, beam, reading.context, reading=reading, ink=line, second=second_lp) if len(f)
                     else [Hypothesis((), (), 0.0)])
             timings = {"preprocess": (t1 - t0) * 1e3 / len(lines), "network": (t2 - t1) * 1e3 / len(lines),
                        "decode": (time.perf_counter() - t3) * 1e3}
@@ -529,17 +538,19 @@ def _joined_alternatives(parts: list[Recognition], count: int) -> list[Alternati
 
 @dataclass(frozen=True)
 class _Setting:
-    """How a line was read: beam width (1: greedy), readings per word, hidden states kept."""
+    """How a line was read: beam width (1: greedy), readings per word, hidden states kept, both networks."""
 
     width: int
     per_word: int
     hidden: bool
     reading: Reading = Reading()
+    together: bool = False
 
     def covers(self, wanted: "_Setting") -> bool:
-        """Whether a reading made so serves a request for `wanted` (a wider beam serves a narrower one)."""
+        """Whether a reading made so serves a request for `wanted` (a wider beam serves a narrower
+        one, a reading of both networks one of the first alone)."""
         return (self.width >= wanted.width and self.per_word >= wanted.per_word and (self.hidden or not wanted.hidden)
-                and self.reading == wanted.reading)
+                and self.reading == wanted.reading and (self.together or not wanted.together))
 
 
 class _LineCache:
@@ -580,14 +591,15 @@ class PageReader:
         self._last: tuple[Ink, list[TextLine]] | None = None
 
     def read(self, ink: Ink, beam: int | None = None, with_hidden: bool = False,
-             word_alternatives: int | None = None) -> Recognition:
+             word_alternatives: int | None = None, ensemble: bool = True) -> Recognition:
         """As `Recognizer.recognize`, reusing the readings of unchanged lines (and, while the
         pen only adds to the line it is in, the layout of the other lines)."""
         t0 = time.perf_counter()
         lines = updated_lines(*self._last, ink) if self._last is not None else find_lines(ink)
         layout_ms = (time.perf_counter() - t0) * 1e3
         self._last = (ink, lines)
-        result = self.recognizer._read_pages([ink], beam, with_hidden, word_alternatives, self._cache, [lines])[0]
+        result = self.recognizer._read_pages([ink], beam, with_hidden, word_alternatives, self._cache, [lines],
+                                             ensemble=ensemble)[0]
         return replace(result, timings_ms={**result.timings_ms, "layout": layout_ms})
 
     @property
