@@ -196,12 +196,13 @@ def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:
     return out
 
 
-def write_metadata(model_bytes: bytes, entries: dict[str, str], out: str | Path) -> None:
-    """The model written atomically to `out` with `entries` set in its metadata (and its digest renewed)."""
+def write_metadata(model_bytes: bytes, entries: dict[str, str], out: str | Path, drop: tuple[str, ...] = ()) -> None:
+    """The model written atomically to `out` with `entries` set in its metadata and the entries
+    `drop` names left out (and its digest renewed)."""
     import onnx
     from onnx import helper
 
     proto = onnx.load_from_string(model_bytes)
-    props = {p.key: p.value for p in proto.metadata_props if p.key != KEY} | entries
+    props = {p.key: p.value for p in proto.metadata_props if p.key not in (KEY, *drop)} | entries
     helper.set_model_props(proto, props)
     atomic_write_bytes(out, seal(proto.SerializeToString()))

@@ -243,7 +243,8 @@ class Recognizer:
         log_p = sum(float(self.lm.log_probs(context + text[:i])[c]) for i, c in enumerate(ids))
         with self.lm.lock:  # the search's word states are numbered as they are met
             words = self.lm.states()[1]
-            outside = sum(bool(words.oov[words.start(word)]) for word in text.split(" "))
+            states = [words.start(word) for word in text.split(" ")]  # first: a new state may enlarge `oov`
+            outside = int(words.oov[states].sum())
         return self.lm_weight * log_p + self.insertion_bonus * len(ids) - OOV_PENALTY * outside
 
     def with_word_alternatives(self, recognition: Recognition, n: int = 5) -> Recognition:
