@@ -123,9 +123,12 @@ def test_ensemble_false_reads_with_the_first_network_alone(self_pair):
     assert Recognizer(self_pair, ensemble=False).second is None
 
 
-def test_a_missing_second_network_is_one_error_naming_both_files(self_pair, tmp_path):
+def test_without_its_second_network_a_model_reads_alone_and_says_so(self_pair, tmp_path):
     shutil.copy(self_pair, tmp_path / "pair.onnx")
-    with pytest.raises(ModelError, match=r"pair\.onnx: its second network .*twin\.onnx: model file not found"):
+    with pytest.warns(UserWarning, match=r"pair\.onnx: its second network .*twin\.onnx is missing"):
+        assert Recognizer(tmp_path / "pair.onnx").second is None
+    (tmp_path / "twin.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match=r"pair\.onnx: its second network .*twin\.onnx: "):
         Recognizer(tmp_path / "pair.onnx")
 
 

@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 import handwriting.recognition.recognizer as recognizer_module
 from handwriting.cli import main
 from handwriting.jsonsafe import dumps, finite
+from handwriting.recognition.ensemble import METADATA_KEY as ENSEMBLE
+from handwriting.recognition.modelfile import default_model_path, write_metadata
 
 
 def _strict(text: str) -> list:
@@ -27,8 +30,12 @@ def test_dumps_replaces_non_finite_numbers_everywhere():
     assert finite(2.0) == 2.0
 
 
-def test_recognize_jsonl_is_strict_json(fixtures, capsys, monkeypatch):
+def test_recognize_jsonl_is_strict_json(fixtures, capsys, monkeypatch, tmp_path):
     # a prefix a short ink cannot hold ("ii" in two frames) keeps a score of -inf among the alternatives
+    # (of one network's search: a pair drops what either network cannot read)
+    single = tmp_path / "single.onnx"
+    write_metadata(default_model_path().read_bytes(), {}, single, drop=(ENSEMBLE,))
+    shutil.copy(default_model_path().with_suffix(".lm"), single.with_suffix(".lm"))
     found_by_beam = recognizer_module.beam_search
 
     def with_impossible_prefix(*args, **kwargs):
@@ -37,7 +44,7 @@ def test_recognize_jsonl_is_strict_json(fixtures, capsys, monkeypatch):
 
     monkeypatch.setattr(recognizer_module, "beam_search", with_impossible_prefix)
     main(["recognize", str(fixtures / "inkml" / "definitions.inkml"), str(fixtures / "inkml" / "groups.inkml"),
-          "--format", "jsonl"])
+          "--format", "jsonl", "--model", str(single)])
     records = _strict(capsys.readouterr().out)
     scores = [a["score"] for r in records for a in r["alternatives"]]
     assert records and None in scores and all(s is None or math.isfinite(s) for s in scores)

@@ -25,7 +25,6 @@ from typing import Callable
 import numpy as np
 
 from handwriting.atomic import atomic_write_bytes
-from handwriting.errors import HandwritingError
 from handwriting.recognition.decode import Hypothesis
 
 __all__ = ["Ensemble", "METADATA_KEY", "DEFAULT_WEIGHT", "PROPOSALS", "rescored", "mixed", "copy_second_network"]
@@ -88,14 +87,13 @@ def mixed(first: np.ndarray, second: np.ndarray, weight: float) -> np.ndarray:
 def copy_second_network(model: str | Path, metadata: dict[str, str], out: str | Path) -> Path | None:
     """The second network that `metadata` (of `model`, written again as `out`) names, copied
     from beside `model` to beside `out` so that `out` reads with it too; its path there, or
-    None where there is none or it is there already."""
+    None where there is none, it is there already or it is missing beside `model` too (then
+    `out` reads as `model` does: with its first network alone)."""
     if METADATA_KEY not in metadata:
         return None
     name = Ensemble.from_json(metadata[METADATA_KEY]).file
     source, target = Path(model).parent / name, Path(out).parent / name
-    if target.resolve() == source.resolve():
+    if target.resolve() == source.resolve() or not source.is_file():
         return None
-    if not source.is_file():
-        raise HandwritingError(f"{model}: its second network {source} is missing")
     atomic_write_bytes(target, source.read_bytes())
     return target

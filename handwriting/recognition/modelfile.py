@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
 import onnxruntime as ort
@@ -39,6 +39,7 @@ FORMAT_VERSION = 1
 REQUIRED_KEYS = ("format_version", "alphabet", "preprocess", "model_config")
 DEFAULT_MODEL_NAME = "handwriting-en.onnx"
 _WARNED: set[Path] = set()
+T = TypeVar("T")
 
 
 def default_model_path() -> Path:
@@ -156,25 +157,20 @@ def load_model_file(path: str | Path, threads: int | None = None) -> ModelFile:
     if int(config.get("num_features", -1)) != len(feature_names(preprocess)):
         raise ModelError(path, f"the network reads {config.get('num_features')} features per frame, "
                                f"its {preprocess.frames} frames have {len(feature_names(preprocess))}")
-    prior = None
-    if CHARACTER_PRIOR in metadata:
-        try:
-            prior = CharacterPriors.from_json(metadata[CHARACTER_PRIOR], alphabet.num_classes)
-        except ValueError as exc:
-            raise ModelError(path, f"damaged {CHARACTER_PRIOR} in the metadata: {exc}") from None
-    temperature = None
-    if TEMPERATURE in metadata:
-        try:
-            temperature = Temperature.from_json(metadata[TEMPERATURE])
-        except ValueError as exc:
-            raise ModelError(path, f"damaged {TEMPERATURE} in the metadata: {exc}") from None
-    ensemble = None
-    if ENSEMBLE in metadata:
-        try:
-            ensemble = Ensemble.from_json(metadata[ENSEMBLE])
-        except ValueError as exc:
-            raise ModelError(path, f"damaged {ENSEMBLE} in the metadata: {exc}") from None
+    prior = _entry(path, metadata, CHARACTER_PRIOR, lambda text: CharacterPriors.from_json(text, alphabet.num_classes))
+    temperature = _entry(path, metadata, TEMPERATURE, Temperature.from_json)
+    ensemble = _entry(path, metadata, ENSEMBLE, Ensemble.from_json)
     return ModelFile(path, session, alphabet, preprocess, config, metadata, data, prior, temperature, ensemble)
+
+
+def _entry(path: Path, metadata: dict[str, str], key: str, read: Callable[[str], T]) -> T | None:
+    """The metadata entry `key` as `read` makes it, None where there is none; ModelError where it is damaged."""
+    if key not in metadata:
+        return None
+    try:
+        return read(metadata[key])
+    except ValueError as exc:
+        raise ModelError(path, f"damaged {key} in the metadata: {exc}") from None
 
 
 def float_weights(proto: onnx.ModelProto) -> dict[str, np.ndarray]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -149,12 +150,19 @@ class Recognizer:
         return self.model.path.name
 
     def _second_network(self, threads: int | None) -> ModelFile | None:
-        """The second network the model names, beside it; ModelError naming the model if it cannot be read with it."""
+        """The second network the model names, beside it (where it is missing, as for the LM beside
+        a model, the first reads alone, with a warning); ModelError naming the model if it cannot
+        be read with it."""
         entry = self.model.ensemble
         if entry is None:
             return None
+        path = self.model.path.parent / entry.file
+        if not path.is_file():
+            warnings.warn(f"{self.model.path}: its second network {path} is missing: reading with the first alone",
+                          stacklevel=3)
+            return None
         try:
-            second = load_model_file(self.model.path.parent / entry.file, threads)
+            second = load_model_file(path, threads)
         except ModelError as exc:
             raise ModelError(self.model.path, f"its second network {exc}") from None
         if second.alphabet.chars != self.alphabet.chars:
