@@ -198,3 +198,10 @@ def test_the_lexicon_cost_of_a_rescored_reading_is_the_searchs(self_pair):
     log_p = sum(float(pair.lm.log_probs(many[:i])[c]) for i, c in enumerate(ids))
     outside = 1  # "qzx": the "zq<n>x" words are not alphabetic, "the" and "42" are not out of the lexicon
     assert pair._language_terms(ids, "") == pytest.approx(0.45 * log_p + len(ids) - 4.0 * outside)
+
+
+def test_a_second_network_that_read_no_frames_leaves_the_reading_to_the_first(self_pair):
+    pair = Recognizer(self_pair, lm=None)
+    log_probs = np.log(np.full((3, pair.alphabet.num_classes), 1.0 / pair.alphabet.num_classes))
+    nothing = np.zeros((0, pair.alphabet.num_classes), np.float32)
+    assert pair.decode(log_probs, second=nothing) == pair.decode(log_probs)

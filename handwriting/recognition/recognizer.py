@@ -201,7 +201,8 @@ class Recognizer:
         `second`: the second network's log-probs of the same ink, read together with them
         (`handwriting.recognition.ensemble`)."""
         n_best = n_best or self.num_alternatives
-        partner = self.second if second is not None else None
+        # a second network that read no frames leaves the reading to the first
+        partner = self.second if second is not None and len(second) else None
         if reading.mode == "character":
             if ink is None:
                 raise ValueError("character mode measures the ink it reads: pass `ink`")
