@@ -2,8 +2,8 @@
 
 One update is `Recognizer.recognize(ink, ensemble=False)`: preprocessing, one onnxruntime
 call and decoding, with characters and words mapped back onto strokes, as the pad runs it
-while the pen moves (one intra-op thread; a model's second network reads at pen-up only). Greedy and beam search with the LM (the default beam, 8) are separate
-recognizers; the LM's cache is warm after the warm-up round, as it is while writing.
+while the pen moves (one intra-op thread; a model's second network reads at pen-up only).
+Greedy and beam search with the LM (the default beam, 8) are separate recognizers; the LM's cache is warm after the warm-up round, as it is while writing.
 For each size there are several real inks, all measured in interleaved rounds together
 with cells and saliency (`bench.bench_explain.explain_tasks`) on the first ink.
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["atomic_write", "atomic_write_bytes"]
+__all__ = ["atomic_write", "atomic_write_bytes", "atomic_copy"]
 
 
 @contextmanager
@@ -37,3 +37,11 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     with atomic_write(path, "wb") as fh:
         fh.write(data)
+
+
+def atomic_copy(source: Path, target: Path) -> Path | None:
+    """`source` copied to `target` atomically; `target`, or None where `source` is missing or is `target`."""
+    if not source.is_file() or source.resolve() == target.resolve():
+        return None
+    atomic_write_bytes(target, source.read_bytes())
+    return target

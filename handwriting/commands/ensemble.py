@@ -11,7 +11,7 @@ from pathlib import Path
 
 from handwriting.atomic import atomic_write_bytes
 from handwriting.errors import HandwritingError
-from handwriting.options import output_file
+from handwriting.options import fraction, output_file
 from handwriting.recognition.ensemble import DEFAULT_WEIGHT, METADATA_KEY, Ensemble
 from handwriting.recognition.modelfile import load_model_file, write_metadata
 
@@ -24,19 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("first", help="the model whose network places the characters and gives cell states and saliency")
     p.add_argument("second", help="the model that reads with it (the same alphabet; copied beside OUT)")
     p.add_argument("--out", required=True, type=output_file, help="the paired model to write (may be FIRST itself)")
-    p.add_argument("--weight", type=_weight, default=DEFAULT_WEIGHT,
+    p.add_argument("--weight", type=fraction, default=DEFAULT_WEIGHT,
                    help=f"the first network's share of each reading's score, between 0 and 1 (default {DEFAULT_WEIGHT})")
     p.set_defaults(run=_run)
-
-
-def _weight(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
-    return value
 
 
 def _run(args: argparse.Namespace) -> int:

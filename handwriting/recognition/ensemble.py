@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from handwriting.atomic import atomic_write_bytes
+from handwriting.atomic import atomic_copy
 from handwriting.recognition.decode import Hypothesis
 
 __all__ = ["Ensemble", "METADATA_KEY", "DEFAULT_WEIGHT", "PROPOSALS", "rescored", "mixed", "copy_second_network"]
@@ -92,8 +92,4 @@ def copy_second_network(model: str | Path, metadata: dict[str, str], out: str | 
     if METADATA_KEY not in metadata:
         return None
     name = Ensemble.from_json(metadata[METADATA_KEY]).file
-    source, target = Path(model).parent / name, Path(out).parent / name
-    if target.resolve() == source.resolve() or not source.is_file():
-        return None
-    atomic_write_bytes(target, source.read_bytes())
-    return target
+    return atomic_copy(Path(model).parent / name, Path(out).parent / name)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handwriting.alphabet import Alphabet
-from handwriting.atomic import atomic_write_bytes
+from handwriting.atomic import atomic_copy
 from handwriting.errors import HandwritingError, InkFormatError
 from handwriting.training.export import export
 from handwriting.formats import expand_paths, read_inks
@@ -113,8 +113,4 @@ def interpolated(start: dict, tuned: dict, mix: float) -> dict:
 def copy_language_model(base: Path, out: str | Path) -> Path | None:
     """Put the language model beside `base` (same name, `.lm`) beside `out` too, so that the
     adapted model decodes with it as the starting one did; the copy's path, or None without one."""
-    source, target = base.with_suffix(".lm"), Path(out).with_suffix(".lm")
-    if not source.is_file() or source.resolve() == target.resolve():
-        return None
-    atomic_write_bytes(target, source.read_bytes())
-    return target
+    return atomic_copy(base.with_suffix(".lm"), Path(out).with_suffix(".lm"))
